@@ -1,0 +1,14 @@
+#ifndef ASIOPG_HPP
+#define ASIOPG_HPP
+
+// asiopg: an asynchronous PostgreSQL client for Boost.Asio, built on libpq.
+
+#include <asiopg/connect_params.hpp>
+#include <asiopg/connection.hpp>
+#include <asiopg/diagnostics.hpp>
+#include <asiopg/error.hpp>
+#include <asiopg/params.hpp>
+#include <asiopg/result.hpp>
+#include <asiopg/sqlstate.hpp>
+
+#endif

@@ -1,0 +1,216 @@
+#ifndef ASIOPG_CONNECTION_HPP
+#define ASIOPG_CONNECTION_HPP
+
+#include <asiopg/connect_params.hpp>
+#include <asiopg/detail/initiate.hpp>
+#include <asiopg/diagnostics.hpp>
+#include <asiopg/error.hpp>
+#include <asiopg/params.hpp>
+#include <asiopg/result.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/execution_context.hpp>
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+struct pg_conn; // libpq's PGconn
+
+namespace asiopg {
+
+namespace detail { class connection_impl; }
+
+/// Transaction state of the session (libpq's `PQtransactionStatus`).
+enum class transaction_status {
+    idle,           ///< not in a transaction block
+    active,         ///< a command is in progress
+    in_transaction, ///< idle, inside a valid transaction block
+    in_error,       ///< idle, inside a failed transaction block
+    unknown,        ///< no connection, or the connection is bad
+};
+
+/// An asynchronous connection to a PostgreSQL server: libpq speaks the protocol, Asio waits on
+/// its socket.
+///
+/// Every `async_*` function takes a completion token: a callback, `asio::use_future`,
+/// `asio::use_awaitable`, a `yield_context`, `asio::deferred` (the default) or any adapter of
+/// those. With `use_future`, `use_awaitable` and a `yield_context` without `[ec]`, a failure is
+/// thrown as `error_with_diagnostics`, whose `what()` holds the server's message. With other
+/// tokens the handler gets an `error_code` and `diagnostics()` tells the rest.
+/// No operation ever completes inside its initiating function.
+///
+/// \par Thread safety
+/// Like an Asio socket: distinct objects are independent; one object must not be used from two
+/// threads at once (use a strand). One operation runs at a time; starting a second while the
+/// first is in flight completes the second with `client_errc::operation_in_progress` and leaves
+/// the first alone.
+///
+/// \par Cancellation
+/// Operations support terminal cancellation through Asio's per-operation cancellation
+/// (`asio::bind_cancellation_slot`, `asio::experimental::awaitable_operators`): the operation
+/// completes with `asio::error::operation_aborted` and the connection is closed, because the
+/// server may still be running the command. Destroying or closing the connection cancels an
+/// operation in flight the same way.
+class connection {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    /// A closed connection whose operations run on `ex`.
+    explicit connection(executor_type ex);
+
+    /// A closed connection whose operations run on `ctx.get_executor()`.
+    template <class ExecutionContext,
+              class = std::enable_if_t<std::is_convertible_v<ExecutionContext&,
+                                                             boost::asio::execution_context&>>>
+    explicit connection(ExecutionContext& ctx) : connection(executor_type(ctx.get_executor())) {}
+
+    connection(connection&&) noexcept;
+    connection& operator=(connection&&) noexcept;
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    /// Closes the connection (see `close()`).
+    ~connection();
+
+    executor_type get_executor() const noexcept;
+
+    /// Connects to the server. Closes the current connection first, if any.
+    ///
+    /// Host names are resolved asynchronously; hosts are tried in order as libpq does
+    /// (multi-host lists, `target_session_attrs`); the whole attempt is bounded by
+    /// `params.connect_timeout`. Signature: `void(error_code)`. Errors:
+    /// `client_errc::invalid_conninfo`, `client_errc::connect_failed` (libpq's message, e.g.
+    /// "Connection refused" or "password authentication failed", in `diagnostics()`),
+    /// `client_errc::timeout`, resolver errors.
+    /// `params` is copied before this function returns (or, for deferred tokens, when the
+    /// deferred operation is launched).
+    template <class Token = boost::asio::deferred_t>
+    auto async_connect(const connect_params& params, Token&& token = {}) {
+        return detail::initiate<void(error_code)>(connect_initiation{impl_}, std::forward<Token>(token),
+                                                  params);
+    }
+
+    /// Connects using a libpq conninfo string (`"host=… dbname=…"`) or URI (`"postgresql://…"`).
+    /// The string is copied, so lazy tokens (`deferred`, `use_awaitable`) may outlive it.
+    template <class Token = boost::asio::deferred_t>
+    auto async_connect(std::string_view conninfo, Token&& token = {}) {
+        return detail::initiate<void(error_code)>(connect_initiation{impl_}, std::forward<Token>(token),
+                                                  std::string(conninfo));
+    }
+
+    /// Runs one or more SQL statements with the simple query protocol (no parameters; several
+    /// statements separated by `;` are allowed and run in one implicit transaction unless they
+    /// manage their own). Signature: `void(error_code, result)`; on error the result is empty.
+    /// `sql` is not copied: it must stay valid until the operation starts — with `deferred` and
+    /// `use_awaitable` that is when the operation is awaited (`co_await conn.async_execute(str)`
+    /// within one expression is always fine).
+    template <class Token = boost::asio::deferred_t>
+    auto async_execute(std::string_view sql, Token&& token = {}) {
+        return detail::initiate<void(error_code, result)>(execute_initiation{impl_},
+                                                          std::forward<Token>(token), sql);
+    }
+
+    /// Runs one statement whose `$1 … $n` placeholders are bound on the server to `ps`
+    /// (`asiopg::params(a, b, …)`) — values are never spliced into the SQL text.
+    /// Signature: `void(error_code, result)`. A text parameter containing a NUL byte fails with
+    /// `client_errc::invalid_parameter` before anything is sent.
+    /// `sql` and the values `ps` refers to must stay valid until the operation is initiated.
+    template <class... Ts, class Token = boost::asio::deferred_t>
+    auto async_execute(std::string_view sql, const param_list<Ts...>& ps, Token&& token = {}) {
+        return detail::initiate<void(error_code, result)>(execute_initiation{impl_},
+                                                          std::forward<Token>(token), sql, ps);
+    }
+
+    /// Closes the connection; an operation in flight completes with `operation_aborted`.
+    /// Signature: `void(error_code)`; never fails; idempotent.
+    template <class Token = boost::asio::deferred_t>
+    auto async_close(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(close_initiation{impl_}, std::forward<Token>(token));
+    }
+
+    /// Closes the connection at once (sends libpq's Terminate without waiting). Idempotent.
+    /// An operation in flight completes with `asio::error::operation_aborted`.
+    void close() noexcept;
+
+    /// True when connected and the connection is usable.
+    bool is_open() const noexcept;
+    /// Process ID of the server backend, 0 if not connected.
+    int backend_pid() const noexcept;
+    /// Server version as an integer (150018 for 15.18), 0 if not connected.
+    int server_version() const noexcept;
+    /// A parameter reported by the server (`server_encoding`, `TimeZone`, `application_name`,
+    /// `standard_conforming_strings` …), or `nullopt`.
+    std::optional<std::string> parameter_status(std::string_view name) const;
+    transaction_status get_transaction_status() const noexcept;
+    /// Diagnostics of the last operation that failed on this connection (empty if none since the
+    /// last successful connect). Valid until the next operation fails.
+    const diagnostics& get_diagnostics() const noexcept;
+    /// libpq's connection handle (nullptr when closed), for what asiopg does not wrap. Do not
+    /// close it or start commands on it while an asiopg operation is in flight.
+    pg_conn* native_handle() const noexcept;
+
+private:
+    using impl_ptr = std::shared_ptr<detail::connection_impl>;
+    template <class Sig> using handler = boost::asio::any_completion_handler<Sig>;
+
+    static void async_connect_erased(impl_ptr, const connect_params&, diagnostics*,
+                                     handler<void(error_code)>);
+    static void async_execute_erased(impl_ptr, std::string_view sql,
+                                     std::span<const param_ref> params, bool extended,
+                                     diagnostics*, handler<void(error_code, result)>);
+    static void async_close_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
+    static executor_type executor_of(const impl_ptr&) noexcept;
+
+    struct initiation_base {
+        impl_ptr impl;
+        using executor_type = connection::executor_type;
+        executor_type get_executor() const noexcept { return executor_of(impl); }
+    };
+    struct connect_initiation : initiation_base {
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag, const connect_params& p) const {
+            async_connect_erased(impl, p, diag, handler<void(error_code)>(std::forward<Handler>(h)));
+        }
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag, std::string conninfo) const {
+            connect_params p;
+            p.conninfo = std::move(conninfo);
+            (*this)(std::forward<Handler>(h), diag, p);
+        }
+    };
+    struct execute_initiation : initiation_base {
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
+            async_execute_erased(impl, sql, {}, false, diag,
+                                 handler<void(error_code, result)>(std::forward<Handler>(h)));
+        }
+        template <class Handler, class... Ts>
+        void operator()(Handler&& h, diagnostics* diag, std::string_view sql,
+                        const param_list<Ts...>& ps) const {
+            std::array<param_ref, sizeof...(Ts)> refs;
+            std::array<param_scratch, sizeof...(Ts)> scratch;
+            ps.encode(refs, scratch);
+            async_execute_erased(impl, sql, refs, true, diag,
+                                 handler<void(error_code, result)>(std::forward<Handler>(h)));
+        }
+    };
+    struct close_initiation : initiation_base {
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag) const {
+            async_close_erased(impl, diag, handler<void(error_code)>(std::forward<Handler>(h)));
+        }
+    };
+
+    impl_ptr impl_;
+};
+
+} // namespace asiopg
+
+#endif

@@ -1,0 +1,214 @@
+#ifndef ASIOPG_RESULT_HPP
+#define ASIOPG_RESULT_HPP
+
+#include <asiopg/params.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct pg_result; // libpq's PGresult
+
+namespace asiopg {
+
+class row_view;
+
+/// One field of one row: a view into the result that owns it.
+///
+/// \par Object lifetimes
+/// Valid while the `result` it comes from is alive; it holds no copy of the data.
+class field_view {
+public:
+    field_view() = default;
+    field_view(const pg_result* res, int row, int column) noexcept
+        : res_(res), row_(row), col_(column) {}
+
+    bool is_null() const noexcept;
+    /// The bytes as the server sent them (text, or binary for binary-format columns).
+    std::string_view raw() const noexcept;
+    data_format format() const noexcept;
+    oid type() const noexcept;
+    std::string_view column_name() const noexcept;
+    int column() const noexcept { return col_; }
+
+    /// The value converted to `T`: `bool`, any integer type (an out-of-range value is an error,
+    /// never a wrap), `float`, `double`, `std::string`, `std::string_view` (a view into the
+    /// result), `asiopg::bytes`, or `std::optional<T>` of those (NULL becomes `nullopt`).
+    /// \throws error_with_diagnostics with `client_errc::unexpected_null` or
+    /// `client_errc::conversion_error`; the message names the column, its PostgreSQL type and the
+    /// C++ type.
+    template <class T>
+    T as() const {
+        if constexpr (detail::is_optional<T>::value) {
+            if (is_null()) return std::nullopt;
+            return as<typename T::value_type>();
+        } else {
+            T out{};
+            decode(out);
+            return out;
+        }
+    }
+
+private:
+    void decode(bool& out) const;
+    void decode(short& out) const;
+    void decode(int& out) const;
+    void decode(long& out) const;
+    void decode(long long& out) const;
+    void decode(unsigned short& out) const;
+    void decode(unsigned int& out) const;
+    void decode(unsigned long& out) const;
+    void decode(unsigned long long& out) const;
+    void decode(signed char& out) const;
+    void decode(unsigned char& out) const;
+    void decode(float& out) const;
+    void decode(double& out) const;
+    void decode(std::string& out) const;
+    void decode(std::string_view& out) const;
+    void decode(bytes& out) const;
+
+    const pg_result* res_ = nullptr;
+    int row_ = 0;
+    int col_ = 0;
+};
+
+/// One row of a result: fields by index or by column name, and range-for over its fields.
+/// Valid while the `result` it comes from is alive.
+class row_view {
+public:
+    class iterator {
+    public:
+        using iterator_category = std::random_access_iterator_tag;
+        using value_type = field_view;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = field_view;
+        iterator() = default;
+        iterator(const pg_result* r, int row, int col) noexcept : r_(r), row_(row), col_(col) {}
+        field_view operator*() const noexcept { return {r_, row_, col_}; }
+        iterator& operator++() noexcept { ++col_; return *this; }
+        iterator operator++(int) noexcept { auto t = *this; ++col_; return t; }
+        friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.col_ == b.col_; }
+        friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
+            return a.col_ - b.col_;
+        }
+    private:
+        const pg_result* r_ = nullptr;
+        int row_ = 0;
+        int col_ = 0;
+    };
+
+    row_view() = default;
+    row_view(const pg_result* res, int row) noexcept : res_(res), row_(row) {}
+
+    std::size_t size() const noexcept;
+    /// Field by position; unchecked (see `at`).
+    field_view operator[](std::size_t column) const noexcept {
+        return {res_, row_, static_cast<int>(column)};
+    }
+    /// Field by position. \throws error_with_diagnostics (`client_errc::index_out_of_range`).
+    field_view at(std::size_t column) const;
+    /// Field by column name. \throws error_with_diagnostics (`client_errc::column_not_found`).
+    field_view operator[](std::string_view name) const;
+    field_view at(std::string_view name) const { return (*this)[name]; }
+    iterator begin() const noexcept { return {res_, row_, 0}; }
+    iterator end() const noexcept { return {res_, row_, static_cast<int>(size())}; }
+    int index() const noexcept { return row_; }
+
+private:
+    const pg_result* res_ = nullptr;
+    int row_ = 0;
+};
+
+/// Read access to the outcome of one statement: rows, columns, affected rows, command tag.
+class result_view {
+public:
+    class iterator {
+    public:
+        using iterator_category = std::random_access_iterator_tag;
+        using value_type = row_view;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = row_view;
+        iterator() = default;
+        iterator(const pg_result* r, int row) noexcept : r_(r), row_(row) {}
+        row_view operator*() const noexcept { return {r_, row_}; }
+        iterator& operator++() noexcept { ++row_; return *this; }
+        iterator operator++(int) noexcept { auto t = *this; ++row_; return t; }
+        friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
+        friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
+            return a.row_ - b.row_;
+        }
+    private:
+        const pg_result* r_ = nullptr;
+        int row_ = 0;
+    };
+
+    result_view() = default;
+    explicit result_view(const pg_result* res) noexcept : res_(res) {}
+
+    /// Number of rows.
+    std::size_t size() const noexcept;
+    bool empty() const noexcept { return size() == 0; }
+    /// Row by position; unchecked (see `at`).
+    row_view operator[](std::size_t row) const noexcept { return {res_, static_cast<int>(row)}; }
+    /// Row by position. \throws error_with_diagnostics (`client_errc::index_out_of_range`).
+    row_view at(std::size_t row) const;
+    iterator begin() const noexcept { return {res_, 0}; }
+    iterator end() const noexcept { return {res_, static_cast<int>(size())}; }
+
+    /// Number of columns.
+    std::size_t columns() const noexcept;
+    std::string_view column_name(std::size_t column) const noexcept;
+    /// Position of the column with this name, or `nullopt`.
+    std::optional<std::size_t> column_index(std::string_view name) const noexcept;
+    /// PostgreSQL type OID of a column (aiopg's `description` type code).
+    oid column_type(std::size_t column) const noexcept;
+    data_format column_format(std::size_t column) const noexcept;
+
+    /// Rows inserted, updated, deleted, selected, copied … (0 when the command reports none).
+    std::uint64_t affected_rows() const noexcept;
+    /// The command tag, e.g. "INSERT 0 1", "SELECT 3", "BEGIN".
+    std::string_view command_tag() const noexcept;
+
+    /// The underlying libpq result (owned by the `result`), or nullptr for an empty result.
+    const pg_result* native_handle() const noexcept { return res_; }
+
+protected:
+    const pg_result* res_ = nullptr;
+};
+
+/// The outcome of `connection::async_execute`: owns libpq's results, readable as a
+/// `result_view` of the last statement.
+///
+/// A simple-protocol query may hold several statements (`"CREATE …; INSERT …; SELECT …"`);
+/// the `result_view` interface describes the last one (as psql and aiopg do) and
+/// `statement(i)` reaches each of them. Move-only; moving keeps views valid.
+class result : public result_view {
+public:
+    result() noexcept = default;
+    result(result&& other) noexcept;
+    result& operator=(result&& other) noexcept;
+    ~result();
+
+    /// Number of statements that produced a result (0 for a default-constructed result).
+    std::size_t statement_count() const noexcept { return results_.size(); }
+    /// The result of statement `i` (0-based). Valid while this object is alive.
+    result_view statement(std::size_t i) const noexcept { return result_view(results_[i]); }
+
+    /// Takes ownership of a libpq result (used by the library).
+    void append(pg_result* res);
+
+private:
+    void release_all() noexcept;
+    std::vector<pg_result*> results_;
+};
+
+} // namespace asiopg
+
+#endif

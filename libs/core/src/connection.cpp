@@ -1,0 +1,221 @@
+// asiopg::connection: construction, session facts, close; the connection_impl helpers.
+#include <asiopg/connection.hpp>
+
+#include "driver.hpp"
+#include "machine_base.hpp"
+
+#include <cstring>
+
+namespace asiopg {
+namespace detail {
+
+namespace {
+// Keeps the last server notices instead of libpq's default of printing them to stderr:
+// the library is silent unless asked.
+void on_notice(void* arg, const PGresult* res) {
+    auto* impl = static_cast<connection_impl*>(arg);
+    const char* msg = PQresultErrorMessage(res);
+    if (impl->notices.size() >= 50) impl->notices.pop_front();
+    impl->notices.emplace_back(msg ? msg : "");
+}
+
+std::string field(const PGresult* res, int code) {
+    const char* v = PQresultErrorField(res, code);
+    return v ? std::string(v) : std::string();
+}
+
+int int_field(const PGresult* res, int code) {
+    const char* v = PQresultErrorField(res, code);
+    return v ? std::atoi(v) : 0;
+}
+
+void trim_right(std::string& s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+}
+} // namespace
+
+connection_impl::connection_impl(asio::any_io_executor ex)
+    : executor(ex), socket(ex), deadline_timer(ex), resolver(ex) {}
+
+connection_impl::~connection_impl() { close(); }
+
+void connection_impl::release_socket() noexcept {
+    if (socket.is_open()) socket.release(); // cancels pending waits; never closes libpq's fd
+}
+
+error_code connection_impl::assign_socket() noexcept {
+    release_socket();
+    int fd = pg ? PQsocket(pg) : -1;
+    if (fd < 0) return client_errc::connection_lost;
+    error_code ec;
+    socket.assign(fd, ec);
+    return ec;
+}
+
+void connection_impl::close() noexcept {
+    release_socket();
+    deadline_timer.cancel();
+    resolver.cancel();
+    active_op = 0;
+    if (pg) {
+        PQfinish(pg);
+        pg = nullptr;
+    }
+}
+
+std::uint64_t connection_impl::begin_op() noexcept {
+    if (active_op != 0) return 0;
+    active_op = ++last_op_id;
+    return active_op;
+}
+
+void connection_impl::end_op(std::uint64_t id) noexcept {
+    if (active_op != id) return;
+    active_op = 0;
+    if (expired_op != id) deadline_timer.cancel();
+}
+
+void connection_impl::start_deadline(std::uint64_t id, std::chrono::steady_clock::duration d) {
+    deadline_timer.expires_after(d);
+    deadline_timer.async_wait([weak = weak_from_this(), id](error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->active_op != id) return;
+        self->expired_op = id;
+        self->socket.cancel();
+        self->resolver.cancel();
+    });
+}
+
+void connection_impl::drain_notifications() {
+    while (PGnotify* n = PQnotifies(pg)) {
+        // Bounded until LISTEN consumers exist: the oldest are dropped first.
+        if (notifications.size() >= 10000) notifications.pop_front();
+        notifications.push_back({n->relname ? n->relname : "", n->extra ? n->extra : "", n->be_pid});
+        PQfreemem(n);
+    }
+}
+
+void connection_impl::fail(diagnostics* out, diagnostics d) {
+    if (out) *out = d;
+    last_diagnostics = std::move(d);
+}
+
+diagnostics connection_impl::client_diagnostics(std::string message) const {
+    diagnostics d;
+    d.message = redact(std::move(message), password);
+    return d;
+}
+
+std::string connection_impl::libpq_message() const {
+    std::string m = pg ? PQerrorMessage(pg) : "";
+    trim_right(m);
+    return redact(std::move(m), password);
+}
+
+std::string redact(std::string text, const std::string& secret) {
+    if (secret.empty()) return text;
+    for (std::size_t pos = text.find(secret); pos != std::string::npos;
+         pos = text.find(secret, pos + 3))
+        text.replace(pos, secret.size(), "***");
+    return text;
+}
+
+diagnostics diagnostics_from(const PGresult* res) {
+    diagnostics d;
+    d.severity = field(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (d.severity.empty()) d.severity = field(res, PG_DIAG_SEVERITY);
+    d.sqlstate = field(res, PG_DIAG_SQLSTATE);
+    d.message = field(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (d.message.empty()) { // errors made by libpq itself carry only the full message
+        d.message = PQresultErrorMessage(res);
+        trim_right(d.message);
+    }
+    d.detail = field(res, PG_DIAG_MESSAGE_DETAIL);
+    d.hint = field(res, PG_DIAG_MESSAGE_HINT);
+    d.position = int_field(res, PG_DIAG_STATEMENT_POSITION);
+    d.context = field(res, PG_DIAG_CONTEXT);
+    d.internal_query = field(res, PG_DIAG_INTERNAL_QUERY);
+    d.internal_position = int_field(res, PG_DIAG_INTERNAL_POSITION);
+    d.schema = field(res, PG_DIAG_SCHEMA_NAME);
+    d.table = field(res, PG_DIAG_TABLE_NAME);
+    d.column = field(res, PG_DIAG_COLUMN_NAME);
+    d.datatype = field(res, PG_DIAG_DATATYPE_NAME);
+    d.constraint = field(res, PG_DIAG_CONSTRAINT_NAME);
+    return d;
+}
+
+void install_notice_receiver(connection_impl& impl) {
+    PQsetNoticeReceiver(impl.pg, on_notice, &impl);
+}
+
+namespace {
+// async_close: closes at once; completes through the driver so it is never inline.
+class close_machine : public machine_base {
+public:
+    static constexpr socket_use sockets = socket_use::stable;
+    using machine_base::machine_base;
+    step start(connection_impl& impl) {
+        impl.close();
+        return step::finish();
+    }
+    step resume(connection_impl&, error_code ec) { return step::finish(ec); }
+    template <class Self>
+    void complete(Self& self, connection_impl&, error_code ec) { self.complete(ec); }
+};
+} // namespace
+
+} // namespace detail
+
+connection::connection(executor_type ex) : impl_(std::make_shared<detail::connection_impl>(ex)) {}
+connection::connection(connection&&) noexcept = default;
+connection& connection::operator=(connection&& other) noexcept {
+    if (this != &other) {
+        close();
+        impl_ = std::move(other.impl_);
+    }
+    return *this;
+}
+connection::~connection() { close(); }
+
+connection::executor_type connection::get_executor() const noexcept { return impl_->executor; }
+connection::executor_type connection::executor_of(const impl_ptr& impl) noexcept { return impl->executor; }
+
+void connection::close() noexcept {
+    if (impl_) impl_->close();
+}
+
+bool connection::is_open() const noexcept { return impl_ && impl_->connected(); }
+int connection::backend_pid() const noexcept { return is_open() ? PQbackendPID(impl_->pg) : 0; }
+int connection::server_version() const noexcept { return is_open() ? PQserverVersion(impl_->pg) : 0; }
+
+std::optional<std::string> connection::parameter_status(std::string_view name) const {
+    if (!is_open()) return std::nullopt;
+    std::string key(name);
+    const char* v = PQparameterStatus(impl_->pg, key.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+}
+
+transaction_status connection::get_transaction_status() const noexcept {
+    if (!impl_ || !impl_->pg) return transaction_status::unknown;
+    switch (PQtransactionStatus(impl_->pg)) {
+    case PQTRANS_IDLE: return transaction_status::idle;
+    case PQTRANS_ACTIVE: return transaction_status::active;
+    case PQTRANS_INTRANS: return transaction_status::in_transaction;
+    case PQTRANS_INERROR: return transaction_status::in_error;
+    default: return transaction_status::unknown;
+    }
+}
+
+const diagnostics& connection::get_diagnostics() const noexcept {
+    static const diagnostics none;
+    return impl_ ? impl_->last_diagnostics : none;
+}
+
+pg_conn* connection::native_handle() const noexcept { return impl_ ? impl_->pg : nullptr; }
+
+void connection::async_close_erased(impl_ptr impl, diagnostics* diag, handler<void(error_code)> h) {
+    detail::run<void(error_code)>(std::move(impl), detail::close_machine(diag), std::move(h));
+}
+
+} // namespace asiopg

@@ -1,0 +1,106 @@
+// Internal: the state behind an asiopg::connection, shared by the operations in flight.
+#ifndef ASIOPG_SRC_CONNECTION_IMPL_HPP
+#define ASIOPG_SRC_CONNECTION_IMPL_HPP
+
+#include <asiopg/diagnostics.hpp>
+#include <asiopg/error.hpp>
+#include <asiopg/params.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace asiopg::detail {
+
+namespace asio = boost::asio;
+
+struct received_notification {
+    std::string channel;
+    std::string payload;
+    int backend_pid = 0;
+};
+
+class connection_impl : public std::enable_shared_from_this<connection_impl> {
+public:
+    explicit connection_impl(asio::any_io_executor ex);
+    ~connection_impl();
+    connection_impl(const connection_impl&) = delete;
+    connection_impl& operator=(const connection_impl&) = delete;
+
+    asio::any_io_executor executor;
+    // Wraps libpq's socket; libpq owns the fd, so it is release()d, never closed. While
+    // connecting it is assigned for one wait at a time (libpq may replace the socket under the
+    // same fd number); once connected it stays assigned.
+    asio::posix::stream_descriptor socket;
+    asio::steady_timer deadline_timer;
+    asio::ip::tcp::resolver resolver;
+
+    PGconn* pg = nullptr;
+    // The operation in flight (0: none). Ids are never reused, so a late completion or deadline of
+    // an operation that close() already abandoned cannot touch the next one. Pipelining will turn
+    // this into a queue of operations in flight.
+    std::uint64_t active_op = 0;
+    std::uint64_t last_op_id = 0;
+    std::uint64_t expired_op = 0;   // the operation whose deadline passed
+    diagnostics last_diagnostics;
+    std::string password;           // redacted from every message this connection produces
+
+    // Drained after every read so libpq's queue never grows unseen; consumers come with LISTEN.
+    std::deque<received_notification> notifications;
+    std::deque<std::string> notices; // last server notices, bounded
+
+    // Reused buffers for PQsendQueryParams: no allocation per query once warm.
+    std::string param_text;
+    std::vector<const char*> param_values;
+    std::vector<int> param_lengths;
+    std::vector<int> param_formats;
+    std::vector<Oid> param_types;
+
+    bool connected() const noexcept { return pg != nullptr && PQstatus(pg) == CONNECTION_OK; }
+
+    // Closes libpq's connection: deregisters and releases the fd (cancelling waits), then PQfinish.
+    void close() noexcept;
+    // Releases the fd from the reactor without closing it (cancels pending waits).
+    void release_socket() noexcept;
+    // Assigns libpq's current socket (after releasing any previous one).
+    error_code assign_socket() noexcept;
+
+    // Makes a new operation the active one; 0 when another is in flight.
+    std::uint64_t begin_op() noexcept;
+    // Ends operation `id` if it is still the active one.
+    void end_op(std::uint64_t id) noexcept;
+
+    // Starts operation `id`'s deadline: on expiry its waits are cancelled and `expired_op == id`.
+    void start_deadline(std::uint64_t id, std::chrono::steady_clock::duration d);
+
+    // After PQconsumeInput: moves notifications out of libpq.
+    void drain_notifications();
+
+    // Records a failure for the operation and for the connection.
+    void fail(diagnostics* out, diagnostics d);
+    // Client-side message (libpq's text or ours), password redacted.
+    diagnostics client_diagnostics(std::string message) const;
+    // libpq's PQerrorMessage, trimmed and redacted.
+    std::string libpq_message() const;
+};
+
+// Keeps server notices on the connection instead of libpq's default of printing them.
+void install_notice_receiver(connection_impl& impl);
+// Removes every occurrence of `secret` from `text`.
+std::string redact(std::string text, const std::string& secret);
+// Server diagnostics from a PGRES_FATAL_ERROR result.
+diagnostics diagnostics_from(const PGresult* res);
+
+} // namespace asiopg::detail
+
+#endif

@@ -1,0 +1,151 @@
+// Internal: one async_compose driver runs every operation.
+//
+// An operation is a sans-io state machine ("machine") that never touches Asio. The driver asks
+// it what to do next and does only that:
+//     step start(connection_impl&)                 — called inside the initiating function
+//     step resume(connection_impl&, error_code)    — after a wait (ec: aborted, deadline …)
+//     step resolved(connection_impl&, error_code, results) — after a name resolution (if it resolves)
+//     template <class Self> void complete(Self&, connection_impl&, error_code) — hands the outcome over
+//     std::uint64_t op_id()                        — the connection's id for it (0: never started)
+// A step says: wait readable, wait writable, wait for either, resolve a name, or done.
+// The driver guarantees: no completion inside the initiating function (post when no I/O
+// happened), cancellation and the deadline checked at every resume.
+#ifndef ASIOPG_SRC_DRIVER_HPP
+#define ASIOPG_SRC_DRIVER_HPP
+
+#include "connection_impl.hpp"
+
+#include <boost/asio/compose.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace asiopg::detail {
+
+enum class wait_for { done, read, write, read_or_write, resolve };
+
+struct step {
+    wait_for what = wait_for::done;
+    error_code ec{};
+    static step finish(error_code ec = {}) { return {wait_for::done, ec}; }
+    static step read() { return {wait_for::read, {}}; }
+    static step write() { return {wait_for::write, {}}; }
+    static step read_or_write() { return {wait_for::read_or_write, {}}; }
+};
+
+// How the operation uses the socket: a connecting operation assigns libpq's socket for each
+// wait and releases it after (the fd may be a different socket next time); others keep it.
+enum class socket_use { per_wait, stable };
+
+template <class Machine>
+class driver {
+public:
+    driver(std::shared_ptr<connection_impl> impl, Machine m)
+        : impl_(std::move(impl)), machine_(std::move(m)) {}
+
+    template <class Self>
+    void operator()(Self& self) {
+        if (phase_ == phase::completing) return machine_.complete(self, *impl_, final_ec_);
+        phase_ = phase::running;
+        handle(self, machine_.start(*impl_));
+    }
+
+
+    // A socket wait (or the other wait being cancelled) completed.
+    template <class Self>
+    void operator()(Self& self, error_code ec) {
+        did_io_ = true;
+        if (Machine::sockets == socket_use::per_wait) impl_->release_socket();
+        handle(self, machine_.resume(*impl_, checked(self, ec)));
+    }
+
+    // Either-way wait: the first of the two waits to finish.
+    template <class Self>
+    void operator()(Self& self, std::array<std::size_t, 2>, error_code read_ec, error_code write_ec) {
+        did_io_ = true;
+        if (Machine::sockets == socket_use::per_wait) impl_->release_socket();
+        // The loser is cancelled by the group; an error on the winner is what matters.
+        error_code ec = (read_ec && read_ec != asio::error::operation_aborted) ? read_ec
+                      : (write_ec && write_ec != asio::error::operation_aborted) ? write_ec
+                      : (read_ec && write_ec) ? read_ec : error_code{};
+        handle(self, machine_.resume(*impl_, checked(self, ec)));
+    }
+
+    template <class Self>
+    void operator()(Self& self, error_code ec, asio::ip::tcp::resolver::results_type results)
+        requires requires(Machine& m, connection_impl& i) { m.resolved(i, ec, std::move(results)); }
+    {
+        did_io_ = true;
+        handle(self, machine_.resolved(*impl_, checked(self, ec), std::move(results)));
+    }
+
+private:
+    enum class phase { starting, running, completing };
+
+    // Terminal cancellation and the deadline turn any wait result into an error.
+    template <class Self>
+    error_code checked(Self& self, error_code ec) const {
+        if (machine_.op_id() != 0 && impl_->expired_op == machine_.op_id()) return client_errc::timeout;
+        if (self.cancelled() != asio::cancellation_type::none) return asio::error::operation_aborted;
+        return ec;
+    }
+
+    template <class Self>
+    void handle(Self& self, step s) {
+        switch (s.what) {
+        case wait_for::done:
+            if (!did_io_) {
+                // Never complete inside the initiating function.
+                phase_ = phase::completing;
+                final_ec_ = s.ec;
+                return asio::post(impl_->executor, std::move(self));
+            }
+            return machine_.complete(self, *impl_, s.ec);
+        case wait_for::resolve:
+            if constexpr (requires { machine_.resolve_host(); }) {
+                return impl_->resolver.async_resolve(machine_.resolve_host(), machine_.resolve_port(),
+                                                     asio::ip::resolver_base::flags(),
+                                                     std::move(self));
+            }
+            return handle(self, step::finish(client_errc::unexpected_result));
+        default: break;
+        }
+        if (Machine::sockets == socket_use::per_wait) {
+            if (error_code ec = impl_->assign_socket())
+                return handle(self, machine_.resume(*impl_, ec));
+        }
+        using wt = asio::posix::descriptor_base;
+        switch (s.what) {
+        case wait_for::read: return impl_->socket.async_wait(wt::wait_read, std::move(self));
+        case wait_for::write: return impl_->socket.async_wait(wt::wait_write, std::move(self));
+        default:
+            return asio::experimental::make_parallel_group(
+                       impl_->socket.async_wait(wt::wait_read, asio::deferred),
+                       impl_->socket.async_wait(wt::wait_write, asio::deferred))
+                .async_wait(asio::experimental::wait_for_one(), std::move(self));
+        }
+    }
+
+    std::shared_ptr<connection_impl> impl_;
+    Machine machine_;
+    phase phase_ = phase::starting;
+    bool did_io_ = false;
+    error_code final_ec_;
+};
+
+// Runs `machine` as one composed operation completing `handler`.
+template <class Signature, class Machine, class Handler>
+void run(std::shared_ptr<connection_impl> impl, Machine machine, Handler&& handler) {
+    auto& socket = impl->socket;
+    asio::async_compose<Handler, Signature>(driver<Machine>(std::move(impl), std::move(machine)),
+                                            handler, socket);
+}
+
+} // namespace asiopg::detail
+
+#endif

@@ -1,0 +1,42 @@
+// Internal: what every operation's machine shares: its id on the connection and error reporting.
+#ifndef ASIOPG_SRC_MACHINE_BASE_HPP
+#define ASIOPG_SRC_MACHINE_BASE_HPP
+
+#include "driver.hpp"
+
+namespace asiopg::detail {
+
+class machine_base {
+public:
+    explicit machine_base(diagnostics* diag_out) noexcept : diag_out_(diag_out) {}
+    std::uint64_t op_id() const noexcept { return id_; }
+
+protected:
+    // Claims the connection; false (and a finished step in `rejected`) if another op is in flight.
+    bool begin(connection_impl& impl, step& rejected) {
+        id_ = impl.begin_op();
+        if (id_ != 0) return true;
+        if (diag_out_)
+            *diag_out_ = impl.client_diagnostics("another operation is in progress on this connection");
+        rejected = step::finish(client_errc::operation_in_progress);
+        return false;
+    }
+    void end(connection_impl& impl) noexcept {
+        if (id_ != 0) impl.end_op(id_);
+    }
+    // Records the failure for the caller and the connection, and finishes.
+    step fail(connection_impl& impl, error_code ec, diagnostics d) {
+        impl.fail(diag_out_, std::move(d));
+        return step::finish(ec);
+    }
+    step fail(connection_impl& impl, error_code ec, std::string message) {
+        return fail(impl, ec, impl.client_diagnostics(std::move(message)));
+    }
+
+    diagnostics* diag_out_;
+    std::uint64_t id_ = 0;
+};
+
+} // namespace asiopg::detail
+
+#endif
