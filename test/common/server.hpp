@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 namespace asiopg::test {
 
@@ -26,6 +27,17 @@ inline std::string socket_dir() { return env_or("ASIOPG_TEST_SOCKET_DIR", ""); }
 inline std::string tcp_conninfo() {
     return "host=" + server_host() + " port=" + server_port() + " user=" + server_user() +
            " password=" + server_password() + " dbname=" + server_db();
+}
+
+/// Every field explicit, for `host` (an address, a name or a socket directory).
+inline connect_params server_params(std::string host = server_host()) {
+    connect_params p;
+    p.host = std::move(host);
+    p.port = server_port();
+    p.user = server_user();
+    p.password = server_password();
+    p.dbname = server_db();
+    return p;
 }
 
 } // namespace asiopg::test

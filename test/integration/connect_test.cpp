@@ -31,12 +31,7 @@ ASIOPG_TEST_CASE(connect_in_every_style) {
 ASIOPG_TEST_CASE(connect_with_params_struct_and_uri) {
     asio::io_context ctx;
     connection conn(ctx);
-    connect_params p;
-    p.host = server_host();
-    p.port = server_port();
-    p.user = server_user();
-    p.password = server_password();
-    p.dbname = server_db();
+    connect_params p = server_params();
     p.options.emplace_back("application_name", "asiopg-test");
     auto a = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); });
     BOOST_TEST(!a.ec, conn.get_diagnostics().message);
@@ -53,12 +48,7 @@ ASIOPG_TEST_CASE(connect_over_the_unix_socket) {
     BOOST_TEST_REQUIRE(!socket_dir().empty(), "ASIOPG_TEST_SOCKET_DIR not set");
     asio::io_context ctx;
     connection conn(ctx);
-    connect_params p;
-    p.host = socket_dir();
-    p.port = server_port();
-    p.user = server_user();
-    p.password = server_password();
-    p.dbname = server_db();
+    connect_params p = server_params(socket_dir());
     auto out = run<no_value>(style::awaitable, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); });
     BOOST_TEST(!out.ec, out.what);
     auto r = run<result>(style::callback, ctx, [&](auto&& tok) {

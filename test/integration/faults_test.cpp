@@ -131,12 +131,8 @@ ASIOPG_TEST_CASE(wrong_password_over_the_unix_socket) {
     BOOST_TEST_REQUIRE(!socket_dir().empty());
     asio::io_context ctx;
     connection conn(ctx);
-    connect_params p;
-    p.host = socket_dir();
-    p.port = server_port();
-    p.user = server_user();
+    connect_params p = server_params(socket_dir());
     p.password = "n0t-the-passw0rd";
-    p.dbname = server_db();
     auto out = run<no_value>(style::future, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); });
     BOOST_TEST((out.ec == client_errc::connect_failed));
     BOOST_TEST(out.what.find("password authentication failed") != std::string::npos, out.what);
