@@ -89,8 +89,8 @@ public:
     /// `client_errc::invalid_conninfo`, `client_errc::connect_failed` (libpq's message, e.g.
     /// "Connection refused" or "password authentication failed", in `diagnostics()`),
     /// `client_errc::timeout`, resolver errors.
-    /// `params` is copied before this function returns (or, for deferred tokens, when the
-    /// deferred operation is launched).
+    /// `params` is read before this function returns; lazy tokens (`deferred`,
+    /// `use_awaitable`) keep a copy until the operation starts.
     template <class Token = boost::asio::deferred_t>
     auto async_connect(const connect_params& params, Token&& token = {}) {
         return detail::initiate<void(error_code)>(connect_initiation{impl_}, std::forward<Token>(token),
@@ -112,6 +112,7 @@ public:
     /// `use_awaitable` that is when the operation is awaited (`co_await conn.async_execute(str)`
     /// within one expression is always fine).
     template <class Token = boost::asio::deferred_t>
+        requires(!detail::is_param_list<std::remove_cvref_t<Token>>::value)
     auto async_execute(std::string_view sql, Token&& token = {}) {
         return detail::initiate<void(error_code, result)>(execute_initiation{impl_},
                                                           std::forward<Token>(token), sql);
@@ -149,8 +150,9 @@ public:
     /// `standard_conforming_strings` …), or `nullopt`.
     std::optional<std::string> parameter_status(std::string_view name) const;
     transaction_status get_transaction_status() const noexcept;
-    /// Diagnostics of the last operation that failed on this connection (empty if none since the
-    /// last successful connect). Valid until the next operation fails.
+    /// Diagnostics of the last operation that failed on this connection, including one rejected
+    /// with `operation_in_progress` (empty if none since the last successful connect). Valid
+    /// until the next operation fails.
     const diagnostics& get_diagnostics() const noexcept;
     /// libpq's connection handle (nullptr when closed), for what asiopg does not wrap. Do not
     /// close it or start commands on it while an asiopg operation is in flight.

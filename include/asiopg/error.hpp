@@ -81,8 +81,10 @@ inline boost::system::error_condition make_error_condition(condition c) noexcept
 }
 
 /// True when the connection cannot be used any more after this error and must be reconnected:
-/// lost or never established connections, and server errors that end the session
-/// (class 08, 57P01-57P03, 25P03 idle-in-transaction timeout, 57P05 idle-session timeout).
+/// connect failures (`invalid_conninfo`, `connect_failed`, `timeout`), `not_connected`,
+/// `connection_lost`, server errors that end the session (class 08, 57P01-57P03, 25P03
+/// idle-in-transaction timeout, 57P05 idle-session timeout), and `asio::error::operation_aborted`
+/// (a cancelled or abandoned operation closes the connection).
 bool is_fatal(const error_code& ec) noexcept;
 
 /// The exception thrown when an operation fails with a token that reports errors as

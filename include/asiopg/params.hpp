@@ -178,6 +178,11 @@ private:
     std::tuple<Ts...> values_;
 };
 
+namespace detail {
+template <class T> struct is_param_list : std::false_type {};
+template <class... Ts> struct is_param_list<param_list<Ts...>> : std::true_type {};
+} // namespace detail
+
 /// Binds values to `$1 … $n`: `conn.async_execute("SELECT $1::int + $2", asiopg::params(a, 2), tok)`.
 /// Supported out of the box: integers, bool, float, double, strings (`std::string`,
 /// `std::string_view`, `const char*`), `asiopg::bytes`/`bytes_view` (bytea), `std::optional<T>`

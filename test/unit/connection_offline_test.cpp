@@ -97,4 +97,22 @@ ASIOPG_TEST_CASE(moved_connection_keeps_working) {
     BOOST_TEST((c.get_executor() == ctx.get_executor()));
 }
 
+ASIOPG_TEST_CASE(params_with_the_default_token) {
+    asio::io_context ctx;
+    connection conn(ctx);
+    int x = 1;
+    auto ps = params(x); // a non-const lvalue list must not be mistaken for a token
+    auto op1 = conn.async_execute("SELECT $1::int", ps);
+    auto op2 = conn.async_execute("SELECT $1::int", params(x));
+    int completed = 0;
+    auto check = [&](error_code ec, result) {
+        BOOST_TEST((ec == client_errc::not_connected));
+        ++completed;
+    };
+    std::move(op1)(check);
+    std::move(op2)(check);
+    ctx.run_for(std::chrono::seconds(5));
+    BOOST_TEST(completed == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

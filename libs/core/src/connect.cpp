@@ -141,8 +141,7 @@ public:
     }
 
     template <class Self>
-    void complete(Self& self, connection_impl& impl, error_code ec) {
-        end(impl);
+    void complete(Self& self, error_code ec) {
         self.complete(ec);
     }
 

@@ -160,7 +160,7 @@ public:
     }
     step resume(connection_impl&, error_code ec) { return step::finish(ec); }
     template <class Self>
-    void complete(Self& self, connection_impl&, error_code ec) { self.complete(ec); }
+    void complete(Self& self, error_code ec) { self.complete(ec); }
 };
 } // namespace
 

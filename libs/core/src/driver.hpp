@@ -5,7 +5,7 @@
 //     step start(connection_impl&)                 — called inside the initiating function
 //     step resume(connection_impl&, error_code)    — after a wait (ec: aborted, deadline …)
 //     step resolved(connection_impl&, error_code, results) — after a name resolution (if it resolves)
-//     template <class Self> void complete(Self&, connection_impl&, error_code) — hands the outcome over
+//     template <class Self> void complete(Self&, error_code) — hands the outcome to the handler
 //     std::uint64_t op_id()                        — the connection's id for it (0: never started)
 // A step says: wait readable, wait writable, wait for either, resolve a name, or done.
 // The driver guarantees: no completion inside the initiating function (post when no I/O
@@ -50,7 +50,7 @@ public:
 
     template <class Self>
     void operator()(Self& self) {
-        if (phase_ == phase::completing) return machine_.complete(self, *impl_, final_ec_);
+        if (phase_ == phase::completing) return machine_.complete(self, final_ec_);
         phase_ = phase::running;
         handle(self, machine_.start(*impl_));
     }
@@ -99,13 +99,16 @@ private:
     void handle(Self& self, step s) {
         switch (s.what) {
         case wait_for::done:
+            // The connection is free as soon as the outcome is known, even if the completion
+            // itself is posted: an operation started meanwhile must not see this one in flight.
+            if (machine_.op_id() != 0) impl_->end_op(machine_.op_id());
             if (!did_io_) {
                 // Never complete inside the initiating function.
                 phase_ = phase::completing;
                 final_ec_ = s.ec;
                 return asio::post(impl_->executor, std::move(self));
             }
-            return machine_.complete(self, *impl_, s.ec);
+            return machine_.complete(self, s.ec);
         case wait_for::resolve:
             if constexpr (requires { machine_.resolve_host(); }) {
                 return impl_->resolver.async_resolve(machine_.resolve_host(), machine_.resolve_port(),

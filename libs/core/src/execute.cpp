@@ -39,8 +39,7 @@ public:
     }
 
     template <class Self>
-    void complete(Self& self, connection_impl& impl, error_code ec) {
-        end(impl);
+    void complete(Self& self, error_code ec) {
         if (ec) self.complete(ec, result{});
         else self.complete(ec, std::move(result_));
     }

@@ -16,13 +16,9 @@ protected:
     bool begin(connection_impl& impl, step& rejected) {
         id_ = impl.begin_op();
         if (id_ != 0) return true;
-        if (diag_out_)
-            *diag_out_ = impl.client_diagnostics("another operation is in progress on this connection");
-        rejected = step::finish(client_errc::operation_in_progress);
+        rejected = fail(impl, client_errc::operation_in_progress,
+                        "another operation is in progress on this connection");
         return false;
-    }
-    void end(connection_impl& impl) noexcept {
-        if (id_ != 0) impl.end_op(id_);
     }
     // Records the failure for the caller and the connection, and finishes.
     step fail(connection_impl& impl, error_code ec, diagnostics d) {

@@ -4,7 +4,8 @@
 // (BOOST_USE_UCONTEXT + BOOST_USE_ASAN), which tells ASan about every stack switch, so that
 // throwing inside a yield_context coroutine is not reported as a stack overflow. Debian's
 // libboost_context is built for the fcontext backend and lacks the per-thread "current fiber"
-// record this backend needs, so the tests define it here.
+// record this backend needs, so every program linking /asiopg//boost_context gets it from here
+// (the Jamroot adds this file; it compiles to nothing in other builds).
 #if defined(BOOST_USE_UCONTEXT)
 
 #include <boost/context/fiber.hpp>
