@@ -93,7 +93,7 @@ public:
     /// `use_awaitable`) keep a copy until the operation starts.
     template <class Token = boost::asio::deferred_t>
     auto async_connect(const connect_params& params, Token&& token = {}) {
-        return detail::initiate<void(error_code)>(connect_initiation{impl_}, std::forward<Token>(token),
+        return detail::initiate<void(error_code)>(connect_initiation{state()}, std::forward<Token>(token),
                                                   params);
     }
 
@@ -101,7 +101,7 @@ public:
     /// The string is copied, so lazy tokens (`deferred`, `use_awaitable`) may outlive it.
     template <class Token = boost::asio::deferred_t>
     auto async_connect(std::string_view conninfo, Token&& token = {}) {
-        return detail::initiate<void(error_code)>(connect_initiation{impl_}, std::forward<Token>(token),
+        return detail::initiate<void(error_code)>(connect_initiation{state()}, std::forward<Token>(token),
                                                   std::string(conninfo));
     }
 
@@ -114,7 +114,7 @@ public:
     template <class Token = boost::asio::deferred_t>
         requires(!detail::is_param_list<std::remove_cvref_t<Token>>::value)
     auto async_execute(std::string_view sql, Token&& token = {}) {
-        return detail::initiate<void(error_code, result)>(execute_initiation{impl_},
+        return detail::initiate<void(error_code, result)>(execute_initiation{state()},
                                                           std::forward<Token>(token), sql);
     }
 
@@ -125,7 +125,7 @@ public:
     /// `sql` and the values `ps` refers to must stay valid until the operation is initiated.
     template <class... Ts, class Token = boost::asio::deferred_t>
     auto async_execute(std::string_view sql, const param_list<Ts...>& ps, Token&& token = {}) {
-        return detail::initiate<void(error_code, result)>(execute_initiation{impl_},
+        return detail::initiate<void(error_code, result)>(execute_initiation{state()},
                                                           std::forward<Token>(token), sql, ps);
     }
 
@@ -133,7 +133,7 @@ public:
     /// Signature: `void(error_code)`; never fails; idempotent.
     template <class Token = boost::asio::deferred_t>
     auto async_close(Token&& token = {}) {
-        return detail::initiate<void(error_code)>(close_initiation{impl_}, std::forward<Token>(token));
+        return detail::initiate<void(error_code)>(close_initiation{state()}, std::forward<Token>(token));
     }
 
     /// Closes the connection at once (sends libpq's Terminate without waiting). Idempotent.
@@ -169,6 +169,7 @@ private:
                                      diagnostics*, handler<void(error_code, result)>);
     static void async_close_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
     static executor_type executor_of(const impl_ptr&) noexcept;
+    const impl_ptr& state();
 
     struct initiation_base {
         impl_ptr impl;
@@ -210,6 +211,7 @@ private:
         }
     };
 
+    executor_type executor_;
     impl_ptr impl_;
 };
 

@@ -112,7 +112,8 @@ template <> struct param_traits<float> {
 /// (`WHERE int_col = $1` works with "42").
 template <> struct param_traits<std::string_view> {
     static param_ref encode(std::string_view v, param_scratch&) noexcept {
-        return {v.data(), static_cast<int>(v.size()), data_format::text, 0};
+        // An empty view may have no data pointer; a null pointer would mean NULL.
+        return {v.data() ? v.data() : "", static_cast<int>(v.size()), data_format::text, 0};
     }
 };
 template <> struct param_traits<std::string> : param_traits<std::string_view> {};
@@ -131,7 +132,7 @@ template <std::size_t N> struct param_traits<char[N]> {
 /// Binary data as bytea.
 template <> struct param_traits<bytes_view> {
     static param_ref encode(bytes_view v, param_scratch&) noexcept {
-        return {reinterpret_cast<const char*>(v.data()), static_cast<int>(v.size()),
+        return {v.data() ? reinterpret_cast<const char*>(v.data()) : "", static_cast<int>(v.size()),
                 data_format::binary, 17};
     }
 };

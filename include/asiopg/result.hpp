@@ -17,6 +17,13 @@ struct pg_result; // libpq's PGresult
 namespace asiopg {
 
 class row_view;
+class result;
+
+namespace detail {
+struct result_access { // lets the library hand libpq results to a `result`
+    static void append(result& r, pg_result* res);
+};
+} // namespace detail
 
 /// One field of one row: a view into the result that owns it.
 ///
@@ -107,7 +114,7 @@ public:
     row_view(const pg_result* res, int row) noexcept : res_(res), row_(row) {}
 
     std::size_t size() const noexcept;
-    /// Field by position; unchecked (see `at`).
+    /// Field by position; precondition `column < size()` (see `at` for a checked access).
     field_view operator[](std::size_t column) const noexcept {
         return {res_, row_, static_cast<int>(column)};
     }
@@ -155,7 +162,7 @@ public:
     /// Number of rows.
     std::size_t size() const noexcept;
     bool empty() const noexcept { return size() == 0; }
-    /// Row by position; unchecked (see `at`).
+    /// Row by position; precondition `row < size()` (see `at` for a checked access).
     row_view operator[](std::size_t row) const noexcept { return {res_, static_cast<int>(row)}; }
     /// Row by position. \throws error_with_diagnostics (`client_errc::index_out_of_range`).
     row_view at(std::size_t row) const;
@@ -198,13 +205,12 @@ public:
 
     /// Number of statements that produced a result (0 for a default-constructed result).
     std::size_t statement_count() const noexcept { return results_.size(); }
-    /// The result of statement `i` (0-based). Valid while this object is alive.
+    /// The result of statement `i` (0-based; precondition `i < statement_count()`).
+    /// Valid while this object is alive.
     result_view statement(std::size_t i) const noexcept { return result_view(results_[i]); }
 
-    /// Takes ownership of a libpq result (used by the library).
-    void append(pg_result* res);
-
 private:
+    friend struct detail::result_access;
     void release_all() noexcept;
     std::vector<pg_result*> results_;
 };

@@ -6,9 +6,13 @@
 #include "styles.hpp"
 #include "test_case.hpp"
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <future>
 #include <memory>
 #include <thread>
 
@@ -161,6 +165,96 @@ ASIOPG_TEST_CASE(many_parameters) {
     BOOST_TEST((*out.value)[0][0].as<int>() == 6);
     BOOST_TEST((*out.value)[0][1].as<std::string>() == "abc");
     BOOST_TEST(!(*out.value)[0][2].as<bool>());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(review_regressions)
+
+// An operation abandoned by close() must not touch the session that replaces it.
+ASIOPG_TEST_CASE(abandoned_operation_leaves_the_next_session_alone) {
+    asio::io_context ctx;
+    connection conn(ctx);
+    BOOST_TEST_REQUIRE(!connect(ctx, conn));
+    error_code query_ec, connect_ec;
+    int done = 0;
+    conn.async_execute("SELECT pg_sleep(0.5)", [&](error_code ec, result) { query_ec = ec; ++done; });
+    conn.close();
+    conn.async_connect(tcp_conninfo(), [&](error_code ec) { connect_ec = ec; ++done; });
+    ctx.run_for(std::chrono::seconds(10));
+    BOOST_TEST(done == 2);
+    BOOST_TEST((query_ec == asio::error::operation_aborted));
+    BOOST_TEST(!connect_ec, connect_ec.message());
+    BOOST_TEST(conn.is_open());
+    BOOST_TEST(exec(style::callback, ctx, conn, "SELECT 1").ec == error_code());
+}
+
+ASIOPG_TEST_CASE(empty_values_are_not_null) {
+    asio::io_context ctx;
+    connection conn(ctx);
+    BOOST_TEST_REQUIRE(!connect(ctx, conn));
+    bytes empty_bytes;
+    std::string_view empty_view;
+    auto out = run<result>(style::callback, ctx, [&](auto&& tok) {
+        return conn.async_execute("SELECT $1::bytea IS NULL, $2::text IS NULL, length($2::text)",
+                                  params(empty_bytes, empty_view), tok);
+    });
+    BOOST_TEST_REQUIRE(!out.ec, conn.get_diagnostics().message);
+    BOOST_TEST(!(*out.value)[0][0].as<bool>());
+    BOOST_TEST(!(*out.value)[0][1].as<bool>());
+    BOOST_TEST((*out.value)[0][2].as<int>() == 0);
+}
+
+ASIOPG_TEST_CASE(moved_from_connection_is_usable_again) {
+    asio::io_context ctx;
+    connection a(ctx);
+    connection b(std::move(a));
+    BOOST_TEST((a.get_executor() == ctx.get_executor())); // NOLINT(bugprone-use-after-move)
+    BOOST_TEST(!a.is_open());
+    BOOST_TEST(!connect(ctx, a)); // reusable, like a moved-from socket
+    BOOST_TEST(a.is_open());
+}
+
+// The handler's own executor must stay busy while the operation waits either way (flushing a
+// large parameter), or a separate context running only handlers would run out of work.
+ASIOPG_TEST_CASE(handler_executor_keeps_work_while_flushing) {
+    asio::io_context io, app;
+    connection conn(io);
+    BOOST_TEST_REQUIRE(!connect(io, conn));
+    auto guard = asio::make_work_guard(io);
+    std::thread io_thread([&] { io.run(); });
+    std::string big(32 << 20, 'z');
+    bool done = false;
+    error_code got;
+    std::promise<void> started;
+    asio::post(io, [&] {
+        conn.async_execute("SELECT length($1::text)", params(big),
+                           asio::bind_executor(app, [&](error_code ec, result) { got = ec; done = true; }));
+        started.set_value();
+    });
+    started.get_future().wait();
+    app.run_for(std::chrono::seconds(30)); // returns early if no work is counted on `app`
+    guard.reset();
+    io.stop();
+    io_thread.join();
+    BOOST_TEST(done);
+    BOOST_TEST(!got, got.message());
+}
+
+ASIOPG_TEST_CASE(result_outlives_its_connection) {
+    std::optional<result> kept;
+    {
+        asio::io_context ctx;
+        connection conn(ctx);
+        BOOST_TEST_REQUIRE(!connect(ctx, conn));
+        auto out = exec(style::callback, ctx, conn, "SELECT 1 AS one");
+        BOOST_TEST_REQUIRE(!out.ec);
+        kept.emplace(std::move(*out.value));
+    }
+    BOOST_TEST((*kept)[0]["one"].as<int>() == 1);
+    BOOST_TEST(kept->column_type(7) == 0u); // out of range: no call into libpq's notice hook
+    BOOST_TEST(kept->column_name(7).empty());
+    BOOST_TEST(kept->column_name(0) == "one");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -81,7 +81,8 @@ void connection_impl::start_deadline(std::uint64_t id, std::chrono::steady_clock
         auto self = weak.lock();
         if (ec || !self || self->active_op != id) return;
         self->expired_op = id;
-        self->socket.cancel();
+        error_code ignored; // the socket is not assigned while resolving
+        self->socket.cancel(ignored);
         self->resolver.cancel();
     });
 }
@@ -166,19 +167,29 @@ public:
 
 } // namespace detail
 
-connection::connection(executor_type ex) : impl_(std::make_shared<detail::connection_impl>(ex)) {}
-connection::connection(connection&&) noexcept = default;
+connection::connection(executor_type ex)
+    : executor_(ex), impl_(std::make_shared<detail::connection_impl>(std::move(ex))) {}
+// The executor is copied, not moved: a moved-from connection still knows where it runs.
+connection::connection(connection&& other) noexcept
+    : executor_(other.executor_), impl_(std::move(other.impl_)) {}
 connection& connection::operator=(connection&& other) noexcept {
     if (this != &other) {
         close();
+        executor_ = other.executor_;
         impl_ = std::move(other.impl_);
     }
     return *this;
 }
 connection::~connection() { close(); }
 
-connection::executor_type connection::get_executor() const noexcept { return impl_->executor; }
+connection::executor_type connection::get_executor() const noexcept { return executor_; }
 connection::executor_type connection::executor_of(const impl_ptr& impl) noexcept { return impl->executor; }
+
+// A moved-from connection gets a fresh, closed state on its next use, like a moved-from socket.
+const connection::impl_ptr& connection::state() {
+    if (!impl_) impl_ = std::make_shared<detail::connection_impl>(executor_);
+    return impl_;
+}
 
 void connection::close() noexcept {
     if (impl_) impl_->close();

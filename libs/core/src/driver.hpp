@@ -60,6 +60,7 @@ public:
     template <class Self>
     void operator()(Self& self, error_code ec) {
         did_io_ = true;
+        if (abandoned()) return complete_abandoned(self);
         if (Machine::sockets == socket_use::per_wait) impl_->release_socket();
         handle(self, machine_.resume(*impl_, checked(self, ec)));
     }
@@ -68,6 +69,7 @@ public:
     template <class Self>
     void operator()(Self& self, std::array<std::size_t, 2>, error_code read_ec, error_code write_ec) {
         did_io_ = true;
+        if (abandoned()) return complete_abandoned(self);
         if (Machine::sockets == socket_use::per_wait) impl_->release_socket();
         // The loser is cancelled by the group; an error on the winner is what matters.
         error_code ec = (read_ec && read_ec != asio::error::operation_aborted) ? read_ec
@@ -81,11 +83,23 @@ public:
         requires requires(Machine& m, connection_impl& i) { m.resolved(i, ec, std::move(results)); }
     {
         did_io_ = true;
+        if (abandoned()) return complete_abandoned(self);
         handle(self, machine_.resolved(*impl_, checked(self, ec), std::move(results)));
     }
 
 private:
     enum class phase { starting, running, completing };
+
+    // close(), the destructor or a new connect took the connection from this operation while it
+    // waited: the connection (maybe a new session by now) is no longer this operation's to touch.
+    bool abandoned() const noexcept {
+        return machine_.op_id() != 0 && impl_->active_op != machine_.op_id();
+    }
+    template <class Self>
+    void complete_abandoned(Self& self) {
+        machine_.note_abandoned();
+        machine_.complete(self, asio::error::operation_aborted);
+    }
 
     // Terminal cancellation and the deadline turn any wait result into an error.
     template <class Self>

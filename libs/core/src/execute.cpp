@@ -132,7 +132,7 @@ private:
         case PGRES_TUPLES_OK:
         case PGRES_COMMAND_OK:
         case PGRES_EMPTY_QUERY:
-            if (!error_) result_.append(res);
+            if (!error_) result_access::append(result_, res);
             else PQclear(res);
             return std::nullopt;
         case PGRES_FATAL_ERROR:
@@ -195,9 +195,13 @@ private:
 
     step finished(connection_impl& impl) {
         if (!error_) return step::finish();
-        // A FATAL server error (57P01 …) arrives before the socket closes: keep its SQLSTATE,
-        // and close our side so is_open() tells the truth.
-        if (!impl.connected()) impl.close();
+        if (!impl.connected()) {
+            // The session ended. A FATAL server error (57P01 …) arrives before the socket
+            // closes: keep its SQLSTATE when is_fatal() recognises it, else report the loss and
+            // leave the SQLSTATE in the diagnostics. Close our side so is_open() tells the truth.
+            impl.close();
+            if (!is_fatal(error_)) error_ = client_errc::connection_lost;
+        }
         return fail(impl, error_, std::move(diag_));
     }
 
@@ -213,10 +217,10 @@ private:
     // so the connection cannot be reused.
     step abandon(connection_impl& impl, error_code ec) {
         impl.close();
-        return fail(impl, ec,
-                    ec == asio::error::operation_aborted ? "operation cancelled; connection closed"
-                    : ec == client_errc::timeout         ? "operation timed out; connection closed"
-                                                         : "socket error: " + ec.message());
+        if (ec == asio::error::operation_aborted)
+            return fail(impl, ec, "operation cancelled; connection closed");
+        if (ec == client_errc::timeout) return fail(impl, ec, "operation timed out; connection closed");
+        return fail(impl, client_errc::connection_lost, "socket error: " + ec.message());
     }
 
     std::string_view sql_;               // valid during start() only

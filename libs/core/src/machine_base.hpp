@@ -11,6 +11,14 @@ public:
     explicit machine_base(diagnostics* diag_out) noexcept : diag_out_(diag_out) {}
     std::uint64_t op_id() const noexcept { return id_; }
 
+    // The operation lost the connection to close() or a new connect while it waited.
+    void note_abandoned() {
+        if (diag_out_) {
+            diag_out_->clear();
+            diag_out_->message = "operation aborted: the connection was closed";
+        }
+    }
+
 protected:
     // Claims the connection; false (and a finished step in `rejected`) if another op is in flight.
     bool begin(connection_impl& impl, step& rejected) {

@@ -246,8 +246,10 @@ row_view result_view::at(std::size_t row) const {
 std::size_t result_view::columns() const noexcept {
     return res_ ? static_cast<std::size_t>(PQnfields(res_)) : 0;
 }
+// Column accessors check the range themselves: libpq reports an out-of-range index through the
+// connection's notice hook stored in the PGresult, and the connection may be gone by now.
 std::string_view result_view::column_name(std::size_t column) const noexcept {
-    const char* n = res_ ? PQfname(res_, static_cast<int>(column)) : nullptr;
+    const char* n = column < columns() ? PQfname(res_, static_cast<int>(column)) : nullptr;
     return n ? n : "";
 }
 std::optional<std::size_t> result_view::column_index(std::string_view name) const noexcept {
@@ -256,10 +258,10 @@ std::optional<std::size_t> result_view::column_index(std::string_view name) cons
     return std::nullopt;
 }
 oid result_view::column_type(std::size_t column) const noexcept {
-    return res_ ? PQftype(res_, static_cast<int>(column)) : 0;
+    return column < columns() ? PQftype(res_, static_cast<int>(column)) : 0;
 }
 data_format result_view::column_format(std::size_t column) const noexcept {
-    return static_cast<data_format>(res_ ? PQfformat(res_, static_cast<int>(column)) : 0);
+    return static_cast<data_format>(column < columns() ? PQfformat(res_, static_cast<int>(column)) : 0);
 }
 std::uint64_t result_view::affected_rows() const noexcept {
     if (!res_) return 0;
@@ -289,9 +291,14 @@ result& result::operator=(result&& other) noexcept {
 }
 result::~result() { release_all(); }
 
-void result::append(pg_result* res) {
-    results_.push_back(res);
-    res_ = res;
+void detail::result_access::append(result& r, pg_result* res) {
+    try {
+        r.results_.push_back(res);
+    } catch (...) {
+        PQclear(res);
+        throw;
+    }
+    r.res_ = res;
 }
 
 void result::release_all() noexcept {
