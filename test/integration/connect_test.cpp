@@ -213,4 +213,57 @@ ASIOPG_TEST_CASE(cancel_a_connect_in_progress) {
     BOOST_TEST(!conn.is_open());
 }
 
+// libpq's connect_timeout is per host: a host that accepts but never answers is given up after
+// it, and the next host is tried (aiopg users' "stale server" failover case).
+ASIOPG_TEST_CASE(per_host_connect_timeout_fails_over_to_the_next_host) {
+    asio::io_context ctx;
+    asio::ip::tcp::acceptor silent(ctx, {asio::ip::make_address("127.0.0.1"), 0});
+    connection conn(ctx);
+    std::string ci = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(silent.local_endpoint().port()) + "," +
+                     server_port() + " user=" + server_user() + " password=" + server_password() +
+                     " dbname=" + server_db() + " connect_timeout=2";
+    auto out = run<no_value>(style::awaitable, ctx, [&](auto&& tok) { return conn.async_connect(ci, tok); });
+    BOOST_TEST(!out.ec, out.what);
+    BOOST_TEST(conn.is_open());
+}
+
+ASIOPG_TEST_CASE(total_deadline_spans_every_host) {
+    asio::io_context ctx;
+    asio::ip::tcp::acceptor a(ctx, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::acceptor b(ctx, {asio::ip::make_address("127.0.0.1"), 0});
+    connection conn(ctx);
+    connect_params p;
+    p.conninfo = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(a.local_endpoint().port()) + "," +
+                 std::to_string(b.local_endpoint().port()) + " user=x dbname=y";
+    p.connect_timeout = std::chrono::milliseconds(400);
+    auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); });
+    BOOST_TEST((out.ec == client_errc::timeout));
+    BOOST_TEST(conn.get_diagnostics().message.find("timeout") != std::string::npos);
+}
+
+ASIOPG_TEST_CASE(prefer_standby_falls_back_to_the_primary) {
+    asio::io_context ctx;
+    connection conn(ctx);
+    std::string ci = tcp_conninfo() + " target_session_attrs=prefer-standby";
+    auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(ci, tok); });
+    BOOST_TEST(!out.ec, conn.get_diagnostics().message);
+    BOOST_TEST(conn.is_open());
+    std::string standby = tcp_conninfo() + " target_session_attrs=standby";
+    auto refused = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(standby, tok); });
+    BOOST_TEST((refused.ec == client_errc::connect_failed));
+}
+
+ASIOPG_TEST_CASE(every_failed_host_is_reported) {
+    asio::io_context ctx;
+    connection conn(ctx);
+    auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) {
+        return conn.async_connect("host=127.0.0.1,no-such-host.invalid,127.0.0.1 port=1,2,3 user=x dbname=y", tok);
+    });
+    BOOST_TEST((out.ec == client_errc::connect_failed));
+    const std::string& m = conn.get_diagnostics().message;
+    BOOST_TEST(m.find("port 1") != std::string::npos, m);
+    BOOST_TEST(m.find("no-such-host.invalid") != std::string::npos, m);
+    BOOST_TEST(m.find("port 3") != std::string::npos, m);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -88,18 +88,22 @@ struct target {
     }
 };
 
-std::string join(const std::vector<target>& ts, std::string target::*field) {
-    std::string out;
-    for (std::size_t i = 0; i < ts.size(); ++i) {
-        if (i) out += ',';
-        out += ts[i].*field;
-    }
-    return out;
+std::string describe(const target& t) {
+    std::string where = t.host.empty() ? "the default socket" : "\"" + t.host + "\"";
+    if (!t.hostaddr.empty() && t.hostaddr != t.host) where += " (" + t.hostaddr + ")";
+    if (!t.port.empty()) where += ", port " + t.port;
+    return "connection to server at " + where;
 }
 
+// Connects to one address at a time, in libpq's order: each attempt is a PQconnectStartParams for
+// a single host, so libpq's per-host `connect_timeout` means what it means in libpq (give up on
+// this address, try the next), and each host name is resolved just before its turn.
+// `target_session_attrs` is checked by libpq on each attempt; `prefer-standby` takes two passes
+// (a standby first, then any server), as libpq does.
 class connect_machine : public machine_base {
 public:
     static constexpr socket_use sockets = socket_use::per_wait;
+    using clock = std::chrono::steady_clock;
 
     connect_machine(const connect_params& p, diagnostics* diag_out)
         : machine_base(diag_out), params_(&p) {}
@@ -111,32 +115,25 @@ public:
         impl.active_op = id_;  // close() forgets the active op: this one still is
         impl.password.clear();
         if (auto failed = build_keywords(impl)) return *failed;
-        if (timeout_ > std::chrono::milliseconds::zero()) impl.start_deadline(id_, timeout_);
-        return next_resolution(impl);
+        if (total_timeout_ > std::chrono::milliseconds::zero())
+            total_deadline_ = clock::now() + total_timeout_;
+        return next_attempt(impl);
     }
 
-    const std::string& resolve_host() const { return pending_[resolving_].host; }
-    std::string resolve_port() const { return "0"; }
-
-    step resolved(connection_impl& impl, error_code ec, asio::ip::tcp::resolver::results_type rs) {
-        if (ec == client_errc::timeout || ec == asio::error::operation_aborted) return stop(impl, ec);
-        target& t = pending_[resolving_];
-        if (ec) {
-            resolve_errors_ += "could not translate host name \"" + t.host +
-                               "\" to address: " + ec.message() + "\n";
-        } else {
-            std::set<std::string> seen;
-            for (const auto& entry : rs) {
-                std::string addr = entry.endpoint().address().to_string();
-                if (seen.insert(addr).second) targets_.push_back({t.host, addr, t.port});
-            }
-        }
-        ++resolving_;
-        return next_resolution(impl);
-    }
+    const std::string& resolve_host() const { return pending_[next_host_ - 1].host; }
 
     step resume(connection_impl& impl, error_code ec) {
-        if (ec) return stop(impl, ec);
+        if (resolving_) {
+            resolving_ = false;
+            if (impl.resolve_ready) return on_resolved(impl); // the answer came first
+            return give_up(impl, ec ? ec : error_code(asio::error::operation_aborted));
+        }
+        if (ec == client_errc::timeout && clock::now() < total_deadline_) {
+            ++timeouts_;
+            return attempt_failed(impl, describe(current_) + " failed: timeout expired after " +
+                                            std::to_string(per_host_timeout_.count()) + " ms");
+        }
+        if (ec) return give_up(impl, ec);
         return poll(impl, PQconnectPoll(impl.pg));
     }
 
@@ -146,7 +143,7 @@ public:
     }
 
 private:
-    // The libpq keyword list, the deadline and the hosts to try; a finished step on error.
+    // The libpq keyword list, the deadlines and the hosts to try; a finished step on error.
     std::optional<step> build_keywords(connection_impl& impl) {
         const connect_params& p = *params_;
         if (!p.conninfo.empty()) {
@@ -156,8 +153,9 @@ private:
                 std::string msg = err ? err : "out of memory parsing the connection string";
                 if (err) PQfreemem(err);
                 while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-                msg = redact(std::move(msg), guess_password(p.conninfo));
-                return fail(impl, client_errc::invalid_conninfo, redact(std::move(msg), p.password));
+                // The parser quotes its input: remove any password, however short.
+                msg = redact(std::move(msg), guess_password(p.conninfo), true);
+                return fail(impl, client_errc::invalid_conninfo, redact(std::move(msg), p.password, true));
             }
             for (PQconninfoOption* o = opts; o->keyword; ++o)
                 if (o->val && *o->val) keywords_.emplace_back(o->keyword, o->val);
@@ -174,26 +172,25 @@ private:
             if (k == "password") impl.password = v;
         if (impl.password.empty()) impl.password = env("PGPASSWORD");
 
-        // Our own deadline: libpq's connect_timeout only works for blocking connects.
+        // Deadlines of our own: libpq's connect_timeout only works for blocking connects.
+        // libpq's keyword (or PGCONNECT_TIMEOUT) bounds each attempt; connect_params'
+        // connect_timeout bounds the whole connect; with neither, the whole connect gets 30 s.
         using namespace std::chrono;
-        timeout_ = p.connect_timeout;
-        if (timeout_ == milliseconds::zero()) {
-            std::string t;
-            for (const auto& [k, v] : keywords_)
-                if (k == "connect_timeout") t = v;
-            if (t.empty()) t = env("PGCONNECT_TIMEOUT");
-            int secs = 30;
-            if (!t.empty()) {
-                auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
-                if (ec != std::errc() || secs < 0) secs = 30;
-                if (secs == 0) secs = -1;                 // libpq: 0 means wait forever
-                else if (secs < 2) secs = 2;              // libpq: less than 2 s counts as 2 s
-            }
-            timeout_ = secs < 0 ? milliseconds(-1) : milliseconds(seconds(secs));
+        std::string t;
+        for (const auto& [k, v] : keywords_)
+            if (k == "connect_timeout") t = v;
+        if (t.empty()) t = env("PGCONNECT_TIMEOUT");
+        if (!t.empty()) {
+            int secs = 0;
+            auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
+            if (ec == std::errc() && secs > 0) per_host_timeout_ = seconds(std::max(secs, 2)); // libpq: at least 2 s
         }
+        total_timeout_ = p.connect_timeout;
+        if (total_timeout_ == milliseconds::zero() && per_host_timeout_ == milliseconds::zero())
+            total_timeout_ = seconds(30);
 
-        // Hosts: libpq would resolve names itself, blocking. Resolve them here and give libpq
-        // `hostaddr` for each address (keeping `host` for TLS verification and .pgpass).
+        // Hosts: resolved here, one at a time, and given to libpq as `hostaddr` (with `host`
+        // kept for TLS verification and .pgpass), so libpq never blocks on DNS.
         std::string host = take_keyword(keywords_, "host");
         std::string hostaddr = take_keyword(keywords_, "hostaddr");
         std::string port = take_keyword(keywords_, "port");
@@ -203,11 +200,7 @@ private:
         }
         if (port.empty()) port = env("PGPORT");
         auto hosts = split_list(host), addrs = split_list(hostaddr), ports = split_list(port);
-        std::size_t n = std::max(hosts.size(), addrs.size());
-        if (n == 0) {
-            if (!port.empty()) set_keyword(keywords_, "port", port); // libpq's default socket
-            return std::nullopt;
-        }
+        std::size_t n = std::max<std::size_t>({hosts.size(), addrs.size(), 1});
         if ((!hosts.empty() && hosts.size() != n) || (!addrs.empty() && addrs.size() != n))
             return fail(impl, client_errc::invalid_conninfo,
                         "could not match " + std::to_string(hosts.size()) + " host names to " +
@@ -223,89 +216,160 @@ private:
             if (!ports.empty()) t.port = ports.size() == 1 ? ports[0] : ports[i];
             pending_.push_back(std::move(t));
         }
+        std::string attrs = take_keyword(keywords_, "target_session_attrs");
+        if (attrs == "prefer-standby") {
+            prefer_standby_ = true;
+            attrs = "standby"; // first pass
+        }
+        if (!attrs.empty()) keywords_.emplace_back("target_session_attrs", attrs);
         return std::nullopt;
     }
 
-    // Resolves the next host name in order, keeping libpq's order of hosts; then connects.
-    step next_resolution(connection_impl& impl) {
-        for (; resolving_ < pending_.size(); ++resolving_) {
-            if (pending_[resolving_].needs_resolution()) return {wait_for::resolve, {}};
-            targets_.push_back(pending_[resolving_]);
+    // The next address to try: resolves the next host name when its turn comes.
+    step next_attempt(connection_impl& impl) {
+        for (;;) {
+            if (next_address_ < addresses_.size()) return start_attempt(impl, addresses_[next_address_++]);
+            if (next_host_ < pending_.size()) {
+                const target& t = pending_[next_host_++];
+                addresses_.clear();
+                next_address_ = 0;
+                if (t.needs_resolution()) {
+                    resolving_ = true;
+                    restart_deadline(impl, false);
+                    return {wait_for::resolve, {}};
+                }
+                add_address(t);
+                continue;
+            }
+            if (prefer_standby_ && !second_pass_) { // no standby found: any server will do
+                second_pass_ = true;
+                set_keyword(keywords_, "target_session_attrs", "any");
+                addresses_ = tried_;
+                next_address_ = 0;
+                continue;
+            }
+            std::string msg = std::move(errors_);
+            while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+            if (msg.empty()) msg = "no host to connect to";
+            // Every address timed out: that is the error, as with a single host.
+            bool all_timed_out = timeouts_ > 0 && timeouts_ == attempts_;
+            return fail(impl, all_timed_out ? client_errc::timeout : client_errc::connect_failed,
+                        std::move(msg));
         }
-        return start_libpq(impl);
     }
 
-    step start_libpq(connection_impl& impl) {
-        if (!pending_.empty()) {
-            if (targets_.empty()) {
-                std::string msg = resolve_errors_;
-                while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-                return fail(impl, client_errc::connect_failed, std::move(msg));
+    void add_address(const target& t) {
+        addresses_.push_back(t);
+        if (!second_pass_) tried_.push_back(t);
+    }
+
+    step on_resolved(connection_impl& impl) {
+        const target& t = pending_[next_host_ - 1];
+        if (impl.resolve_ec) {
+            errors_ += "could not translate host name \"" + t.host + "\" to address: " +
+                       impl.resolve_ec.message() + "\n";
+        } else {
+            std::set<std::string> seen;
+            for (const auto& entry : impl.resolve_results) {
+                std::string addr = entry.endpoint().address().to_string();
+                if (seen.insert(addr).second) add_address({t.host, addr, t.port});
             }
-            keywords_.emplace_back("host", join(targets_, &target::host));
-            keywords_.emplace_back("hostaddr", join(targets_, &target::hostaddr));
-            if (std::any_of(targets_.begin(), targets_.end(), [](auto& t) { return !t.port.empty(); }))
-                keywords_.emplace_back("port", join(targets_, &target::port));
         }
+        impl.resolve_results = {};
+        return next_attempt(impl);
+    }
+
+    // The deadline of what comes next: the whole connect's, or this attempt's if sooner.
+    void restart_deadline(connection_impl& impl, bool attempt) {
+        clock::time_point at = total_deadline_;
+        if (attempt && per_host_timeout_ > std::chrono::milliseconds::zero())
+            at = std::min(at, clock::now() + per_host_timeout_);
+        if (at != clock::time_point::max()) impl.start_deadline(id_, at);
+        else impl.deadline_timer.cancel();
+    }
+
+    step start_attempt(connection_impl& impl, const target& t) {
+        current_ = t;
+        ++attempts_;
         std::vector<const char*> keys, values;
         for (const auto& [k, v] : keywords_) {
             keys.push_back(k.c_str());
             values.push_back(v.c_str());
         }
+        auto add = [&](const char* k, const std::string& v) {
+            if (v.empty()) return;
+            keys.push_back(k);
+            values.push_back(v.c_str());
+        };
+        add("host", t.host);
+        add("hostaddr", t.hostaddr);
+        add("port", t.port);
         keys.push_back(nullptr);
         values.push_back(nullptr);
         impl.pg = PQconnectStartParams(keys.data(), values.data(), 0);
         if (!impl.pg) return fail(impl, client_errc::connect_failed, "out of memory starting a connection");
-        if (PQstatus(impl.pg) == CONNECTION_BAD) {
-            std::string msg = impl.libpq_message();
-            impl.close();
-            return fail(impl, client_errc::connect_failed, std::move(msg));
-        }
+        if (PQstatus(impl.pg) == CONNECTION_BAD) return attempt_failed(impl, impl.libpq_message());
         install_notice_receiver(impl);
+        restart_deadline(impl, true);
         // libpq: start as if PQconnectPoll had returned PGRES_POLLING_WRITING.
         return step::write();
     }
 
     step poll(connection_impl& impl, PostgresPollingStatusType st) {
         switch (st) {
-        case PGRES_POLLING_OK: {
-            PQsetnonblocking(impl.pg, 1);
-            if (error_code ec = impl.assign_socket()) return stop(impl, ec); // stable from now on
+        case PGRES_POLLING_OK:
+            if (PQsetnonblocking(impl.pg, 1) != 0) return attempt_failed(impl, impl.libpq_message());
+            if (error_code ec = impl.assign_socket()) return give_up(impl, ec); // stable from now on
+            impl.deadline_timer.cancel();
             impl.last_diagnostics.clear();
             return step::finish();
-        }
         case PGRES_POLLING_READING: return step::read();
         case PGRES_POLLING_WRITING: return step::write();
-        default: {
-            std::string msg = impl.libpq_message();
-            impl.close();
-            return fail(impl, client_errc::connect_failed, std::move(msg));
-        }
+        default: return attempt_failed(impl, impl.libpq_message());
         }
     }
 
-    // Ends the attempt after a timeout, a cancellation or a socket error.
-    step stop(connection_impl& impl, error_code ec) {
-        std::string so_far = impl.libpq_message();
-        impl.close();
+    // This address failed: note why and move on.
+    step attempt_failed(connection_impl& impl, std::string why) {
+        errors_ += why + "\n";
+        impl.drop_session();
+        return next_attempt(impl);
+    }
+
+    // The whole connect ends: deadline, cancellation or a socket error.
+    step give_up(connection_impl& impl, error_code ec) {
+        std::string so_far = impl.pg ? impl.libpq_message() : std::string();
+        impl.drop_session();
         std::string msg;
         if (ec == client_errc::timeout)
-            msg = "timeout expired after " + std::to_string(timeout_.count()) + " ms while connecting";
+            msg = "timeout expired after " + std::to_string(total_timeout_.count()) + " ms while connecting";
         else if (ec == asio::error::operation_aborted)
             msg = "connect cancelled";
         else
             msg = "connect failed: " + ec.message();
-        if (!so_far.empty()) msg += " (" + so_far + ")";
+        if (!so_far.empty()) errors_ += so_far + "\n";
+        while (!errors_.empty() && errors_.back() == '\n') errors_.pop_back();
+        if (!errors_.empty()) msg += " (" + errors_ + ")";
         return fail(impl, ec, std::move(msg));
     }
 
     const connect_params* params_; // valid during start() only
     keyword_list keywords_;
-    std::vector<target> pending_;
-    std::vector<target> targets_;
-    std::size_t resolving_ = 0;
-    std::string resolve_errors_;
-    std::chrono::milliseconds timeout_{0};
+    std::vector<target> pending_;   // hosts as written
+    std::size_t next_host_ = 0;
+    std::vector<target> addresses_; // the current host's addresses
+    std::size_t next_address_ = 0;
+    std::vector<target> tried_;     // every address of the first pass (prefer-standby)
+    target current_;
+    bool resolving_ = false;
+    bool prefer_standby_ = false;
+    bool second_pass_ = false;
+    std::string errors_;            // one line per failed attempt, as libpq words it
+    int attempts_ = 0;
+    int timeouts_ = 0;              // attempts ended by the per-host timeout
+    std::chrono::milliseconds per_host_timeout_{0};
+    std::chrono::milliseconds total_timeout_{0};
+    clock::time_point total_deadline_ = clock::time_point::max();
 };
 
 } // namespace

@@ -35,7 +35,7 @@ void trim_right(std::string& s) {
 } // namespace
 
 connection_impl::connection_impl(asio::any_io_executor ex)
-    : executor(ex), socket(ex), deadline_timer(ex), resolver(ex) {}
+    : executor(ex), socket(ex), deadline_timer(ex), resolver(ex), resolve_signal(ex) {}
 
 connection_impl::~connection_impl() { close(); }
 
@@ -53,10 +53,15 @@ error_code connection_impl::assign_socket() noexcept {
 }
 
 void connection_impl::close() noexcept {
-    release_socket();
+    active_op = 0;
     deadline_timer.cancel();
     resolver.cancel();
-    active_op = 0;
+    resolve_signal.cancel();
+    drop_session();
+}
+
+void connection_impl::drop_session() noexcept {
+    release_socket();
     if (pg) {
         PQfinish(pg);
         pg = nullptr;
@@ -75,16 +80,34 @@ void connection_impl::end_op(std::uint64_t id) noexcept {
     if (expired_op != id) deadline_timer.cancel();
 }
 
-void connection_impl::start_deadline(std::uint64_t id, std::chrono::steady_clock::duration d) {
-    deadline_timer.expires_after(d);
+void connection_impl::start_deadline(std::uint64_t id, std::chrono::steady_clock::time_point at) {
+    expired_op = 0;
+    deadline_timer.expires_at(at);
     deadline_timer.async_wait([weak = weak_from_this(), id](error_code ec) {
         auto self = weak.lock();
         if (ec || !self || self->active_op != id) return;
         self->expired_op = id;
         error_code ignored; // the socket is not assigned while resolving
         self->socket.cancel(ignored);
-        self->resolver.cancel();
+        self->resolve_signal.cancel();
     });
+}
+
+void connection_impl::start_resolve(std::uint64_t id, const std::string& host) {
+    resolve_ready = false;
+    resolve_ec = {};
+    resolve_results = {};
+    resolve_signal.expires_at(std::chrono::steady_clock::time_point::max());
+    resolver.async_resolve(host, "0", asio::ip::resolver_base::flags(),
+                           [weak = weak_from_this(), id](error_code ec,
+                                                         asio::ip::tcp::resolver::results_type rs) {
+                               auto self = weak.lock();
+                               if (!self || self->active_op != id) return; // a late answer: dropped
+                               self->resolve_ready = true;
+                               self->resolve_ec = ec;
+                               self->resolve_results = std::move(rs);
+                               self->resolve_signal.cancel();
+                           });
 }
 
 void connection_impl::drain_notifications() {
@@ -97,6 +120,8 @@ void connection_impl::drain_notifications() {
 }
 
 void connection_impl::fail(diagnostics* out, diagnostics d) {
+    for (std::string* f : {&d.message, &d.detail, &d.hint, &d.context, &d.internal_query})
+        *f = redact(std::move(*f), password);
     if (out) *out = d;
     last_diagnostics = std::move(d);
 }
@@ -113,8 +138,8 @@ std::string connection_impl::libpq_message() const {
     return redact(std::move(m), password);
 }
 
-std::string redact(std::string text, const std::string& secret) {
-    if (secret.empty()) return text;
+std::string redact(std::string text, const std::string& secret, bool always) {
+    if (secret.empty() || (secret.size() < 4 && !always)) return text;
     for (std::size_t pos = text.find(secret); pos != std::string::npos;
          pos = text.find(secret, pos + 3))
         text.replace(pos, secret.size(), "***");

@@ -44,6 +44,13 @@ public:
     asio::posix::stream_descriptor socket;
     asio::steady_timer deadline_timer;
     asio::ip::tcp::resolver resolver;
+    // An operation resolving a name waits on this timer, not on the resolver: the deadline,
+    // cancellation and close() end the wait at once even though getaddrinfo cannot be
+    // interrupted. The resolver's handler stores its answer here and cancels the timer.
+    asio::steady_timer resolve_signal;
+    bool resolve_ready = false;
+    error_code resolve_ec;
+    asio::ip::tcp::resolver::results_type resolve_results;
 
     PGconn* pg = nullptr;
     // The operation in flight (0: none). Ids are never reused, so a late completion or deadline of
@@ -68,8 +75,12 @@ public:
 
     bool connected() const noexcept { return pg != nullptr && PQstatus(pg) == CONNECTION_OK; }
 
-    // Closes libpq's connection: deregisters and releases the fd (cancelling waits), then PQfinish.
+    // Ends everything: the operation in flight loses the connection (its waits are cancelled and
+    // it completes with operation_aborted), then drop_session().
     void close() noexcept;
+    // Releases the fd (cancelling waits on it) and PQfinish — the operation keeps the connection
+    // (a connect moving on to the next host).
+    void drop_session() noexcept;
     // Releases the fd from the reactor without closing it (cancels pending waits).
     void release_socket() noexcept;
     // Assigns libpq's current socket (after releasing any previous one).
@@ -81,7 +92,9 @@ public:
     void end_op(std::uint64_t id) noexcept;
 
     // Starts operation `id`'s deadline: on expiry its waits are cancelled and `expired_op == id`.
-    void start_deadline(std::uint64_t id, std::chrono::steady_clock::duration d);
+    void start_deadline(std::uint64_t id, std::chrono::steady_clock::time_point at);
+    // Resolves `host` for operation `id`; the operation waits on `resolve_signal`.
+    void start_resolve(std::uint64_t id, const std::string& host);
 
     // After PQconsumeInput: moves notifications out of libpq.
     void drain_notifications();
@@ -96,8 +109,10 @@ public:
 
 // Keeps server notices on the connection instead of libpq's default of printing them.
 void install_notice_receiver(connection_impl& impl);
-// Removes every occurrence of `secret` from `text`.
-std::string redact(std::string text, const std::string& secret);
+// Replaces every occurrence of `secret` in `text` by "***". Secrets shorter than 4 characters
+// are left alone unless `always` (they would mangle ordinary words; libpq never echoes a
+// password, only the conninfo parser quotes its input, and that path passes `always`).
+std::string redact(std::string text, const std::string& secret, bool always = false);
 // Server diagnostics from a PGRES_FATAL_ERROR result.
 diagnostics diagnostics_from(const PGresult* res);
 

@@ -4,7 +4,8 @@
 // it what to do next and does only that:
 //     step start(connection_impl&)                 — called inside the initiating function
 //     step resume(connection_impl&, error_code)    — after a wait (ec: aborted, deadline …)
-//     step resolved(connection_impl&, error_code, results) — after a name resolution (if it resolves)
+//     const std::string& resolve_host()            — the name to resolve (machines that resolve);
+//                                                    the answer is in impl.resolve_* at resume
 //     template <class Self> void complete(Self&, error_code) — hands the outcome to the handler
 //     std::uint64_t op_id()                        — the connection's id for it (0: never started)
 // A step says: wait readable, wait writable, wait for either, resolve a name, or done.
@@ -78,14 +79,6 @@ public:
         handle(self, machine_.resume(*impl_, checked(self, ec)));
     }
 
-    template <class Self>
-    void operator()(Self& self, error_code ec, asio::ip::tcp::resolver::results_type results)
-        requires requires(Machine& m, connection_impl& i) { m.resolved(i, ec, std::move(results)); }
-    {
-        did_io_ = true;
-        if (abandoned()) return complete_abandoned(self);
-        handle(self, machine_.resolved(*impl_, checked(self, ec), std::move(results)));
-    }
 
 private:
     enum class phase { starting, running, completing };
@@ -125,9 +118,8 @@ private:
             return machine_.complete(self, s.ec);
         case wait_for::resolve:
             if constexpr (requires { machine_.resolve_host(); }) {
-                return impl_->resolver.async_resolve(machine_.resolve_host(), machine_.resolve_port(),
-                                                     asio::ip::resolver_base::flags(),
-                                                     std::move(self));
+                impl_->start_resolve(machine_.op_id(), machine_.resolve_host());
+                return impl_->resolve_signal.async_wait(std::move(self));
             }
             return handle(self, step::finish(client_errc::unexpected_result));
         default: break;
