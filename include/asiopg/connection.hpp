@@ -42,9 +42,11 @@ enum class transaction_status {
 ///
 /// Every `async_*` function takes a completion token: a callback, `asio::use_future`,
 /// `asio::use_awaitable`, a `yield_context`, `asio::deferred` (the default) or any adapter of
-/// those. With `use_future`, `use_awaitable` and a `yield_context` without `[ec]`, a failure is
+/// those. With `use_future` and `use_awaitable` (also inside `bind_executor`,
+/// `bind_cancellation_slot`, `bind_allocator`) and a `yield_context` without `[ec]`, a failure is
 /// thrown as `error_with_diagnostics`, whose `what()` holds the server's message. With other
-/// tokens the handler gets an `error_code` and `diagnostics()` tells the rest.
+/// tokens — including `co_await` on the default `deferred` — the handler gets an `error_code`
+/// (a plain `system_error` when awaited) and `get_diagnostics()` tells the rest.
 /// No operation ever completes inside its initiating function.
 ///
 /// \par Thread safety

@@ -7,6 +7,8 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <cmath>
 #include <limits>
@@ -75,6 +77,37 @@ ASIOPG_TEST_CASE(syntax_error_in_every_style) {
         }
     }
     BOOST_TEST(c.query("SELECT 2")[0][0].as<int>() == 2);
+}
+
+// Binders around use_awaitable / use_future keep the server's message in the exception.
+ASIOPG_TEST_CASE(bound_exception_tokens_keep_diagnostics) {
+    connected c;
+    auto strand = asio::make_strand(c.ctx);
+    asio::cancellation_signal signal;
+    std::string what;
+    bool done = false;
+    asio::co_spawn(c.ctx, [&]() -> asio::awaitable<void> {
+        try {
+            co_await c.conn.async_execute(
+                "SELEC 1", asio::bind_cancellation_slot(signal.slot(), asio::bind_executor(strand, asio::use_awaitable)));
+        } catch (const error_with_diagnostics& e) {
+            what = e.what();
+        }
+        done = true;
+    }, asio::detached);
+    c.ctx.run_for(std::chrono::seconds(10));
+    BOOST_TEST(done);
+    BOOST_TEST(what.find("syntax error") != std::string::npos, what);
+    std::thread io([&] { c.ctx.restart(); c.ctx.run_for(std::chrono::seconds(10)); });
+    auto fut = c.conn.async_execute("SELEC 2", asio::bind_executor(strand, asio::use_future));
+    try {
+        fut.get();
+        BOOST_FAIL("no exception");
+    } catch (const error_with_diagnostics& e) {
+        BOOST_TEST(std::string(e.what()).find("syntax error") != std::string::npos);
+        BOOST_TEST(e.get_diagnostics().position == 1);
+    }
+    io.join();
 }
 
 ASIOPG_TEST_CASE(undefined_table_with_diagnostics) {

@@ -29,6 +29,9 @@ namespace boost::asio {
 template <class Allocator> class use_future_t;
 template <class Executor> struct use_awaitable_t;
 template <class Executor> class basic_yield_context;
+template <class T, class Executor> class executor_binder;
+template <class T, class CancellationSlot> class cancellation_slot_binder;
+template <class T, class Allocator> class allocator_binder;
 } // namespace boost::asio
 
 namespace asiopg::detail {
@@ -42,9 +45,19 @@ template <class E> struct is_awaitable_token<asio::use_awaitable_t<E>> : std::tr
 template <class T> struct is_yield_token : std::false_type {};
 template <class E> struct is_yield_token<asio::basic_yield_context<E>> : std::true_type {};
 
+// The binders Asio users put around a token (a strand, a cancellation slot, an allocator) do
+// not change how it reports errors: look through them.
+template <class T> struct unbound { using type = T; };
+template <class T, class E> struct unbound<asio::executor_binder<T, E>> : unbound<T> {};
+template <class T, class S> struct unbound<asio::cancellation_slot_binder<T, S>> : unbound<T> {};
+template <class T, class A> struct unbound<asio::allocator_binder<T, A>> : unbound<T> {};
+
+template <class Token>
+using unbound_t = typename unbound<std::decay_t<Token>>::type;
+
 template <class Token>
 inline constexpr bool throws_diagnostics_v =
-    is_future_token<std::decay_t<Token>>::value || is_awaitable_token<std::decay_t<Token>>::value;
+    is_future_token<unbound_t<Token>>::value || is_awaitable_token<unbound_t<Token>>::value;
 
 template <class Sig> struct exception_signature;
 template <class... Ts> struct exception_signature<void(error_code, Ts...)> {

@@ -194,11 +194,15 @@ private:
         std::string host = take_keyword(keywords_, "host");
         std::string hostaddr = take_keyword(keywords_, "hostaddr");
         std::string port = take_keyword(keywords_, "port");
-        if (host.empty() && hostaddr.empty()) {
+        // libpq's precedence: a service file's settings come before the environment's.
+        bool service = std::any_of(keywords_.begin(), keywords_.end(),
+                                   [](const auto& kv) { return kv.first == "service"; }) ||
+                       !env("PGSERVICE").empty();
+        if (host.empty() && hostaddr.empty() && !service) {
             host = env("PGHOST");
             hostaddr = env("PGHOSTADDR");
         }
-        if (port.empty()) port = env("PGPORT");
+        if (port.empty() && !service) port = env("PGPORT");
         auto hosts = split_list(host), addrs = split_list(hostaddr), ports = split_list(port);
         std::size_t n = std::max<std::size_t>({hosts.size(), addrs.size(), 1});
         if ((!hosts.empty() && hosts.size() != n) || (!addrs.empty() && addrs.size() != n))

@@ -136,12 +136,7 @@ private:
             else PQclear(res);
             return std::nullopt;
         case PGRES_FATAL_ERROR:
-            if (!error_) {
-                diag_ = diagnostics_from(res);
-                diag_.message = redact(std::move(diag_.message), impl.password);
-                error_ = diag_.sqlstate.empty() ? error_code(client_errc::connection_lost)
-                                                : make_sqlstate_error(diag_.sqlstate);
-            }
+            capture_error(res);
             PQclear(res);
             return std::nullopt;
         case PGRES_COPY_IN:
@@ -160,6 +155,14 @@ private:
             impl.close();
             return finished(impl);
         }
+    }
+
+    // The first error of the command is the one reported.
+    void capture_error(const PGresult* res) {
+        if (error_) return;
+        diag_ = diagnostics_from(res);
+        error_ = diag_.sqlstate.empty() ? error_code(client_errc::connection_lost)
+                                        : make_sqlstate_error(diag_.sqlstate);
     }
 
     void set_error(connection_impl& impl, std::string message) {
@@ -206,9 +209,21 @@ private:
     }
 
     step lost(connection_impl& impl) {
+        // A server message that arrived just before the close (FATAL 57P01 …) is still in
+        // libpq's buffer: parse it for its SQLSTATE. libpq's socket is closed by now, so
+        // PQgetResult cannot block; it ends with its own "connection lost" result.
+        if (impl.pg && PQstatus(impl.pg) == CONNECTION_BAD) {
+            for (int i = 0; i < 64; ++i) {
+                PGresult* res = PQgetResult(impl.pg);
+                if (!res) break;
+                if (PQresultStatus(res) == PGRES_FATAL_ERROR) capture_error(res);
+                PQclear(res);
+            }
+        }
         diagnostics d = error_ ? std::move(diag_) : impl.client_diagnostics(impl.libpq_message());
         if (d.message.empty()) d.message = "connection to the server lost";
-        error_code ec = error_ ? error_ : error_code(client_errc::connection_lost);
+        // As in finished(): keep a SQLSTATE that says the session ended, else report the loss.
+        error_code ec = error_ && is_fatal(error_) ? error_ : error_code(client_errc::connection_lost);
         impl.close();
         return fail(impl, ec, std::move(d));
     }
