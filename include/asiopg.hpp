@@ -9,6 +9,8 @@
 #include <asiopg/error.hpp>
 #include <asiopg/params.hpp>
 #include <asiopg/result.hpp>
+#include <asiopg/result_traits.hpp>
 #include <asiopg/sqlstate.hpp>
+#include <asiopg/types/array.hpp>
 
 #endif

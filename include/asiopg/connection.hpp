@@ -142,6 +142,14 @@ public:
     /// An operation in flight completes with `asio::error::operation_aborted`.
     void close() noexcept;
 
+    /// The format results of parameterised statements are requested in (simple-protocol
+    /// queries always return text). Binary skips text parsing for numbers, timestamps and
+    /// arrays; every type asiopg reads works in both. Text is the default: a binary value of a
+    /// type asiopg does not know (a composite, a range, an extension's type) could only be read
+    /// as raw bytes. Takes effect for operations started afterwards; kept across reconnects.
+    void set_result_format(data_format f) noexcept;
+    data_format result_format() const noexcept;
+
     /// True when connected and the connection is usable.
     bool is_open() const noexcept;
     /// Process ID of the server backend, 0 if not connected.
@@ -166,9 +174,11 @@ private:
 
     static void async_connect_erased(impl_ptr, const connect_params&, diagnostics*,
                                      handler<void(error_code)>);
+    // `refused`: the parameters could not be encoded; the operation fails with that error.
     static void async_execute_erased(impl_ptr, std::string_view sql,
                                      std::span<const param_ref> params, bool extended,
-                                     diagnostics*, handler<void(error_code, result)>);
+                                     diagnostics*, const error_with_diagnostics* refused,
+                                     handler<void(error_code, result)>);
     static void async_close_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
     static executor_type executor_of(const impl_ptr&) noexcept;
     const impl_ptr& state();
@@ -193,7 +203,7 @@ private:
     struct execute_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
-            async_execute_erased(impl, sql, {}, false, diag,
+            async_execute_erased(impl, sql, {}, false, diag, nullptr,
                                  handler<void(error_code, result)>(std::forward<Handler>(h)));
         }
         template <class Handler, class... Ts>
@@ -201,8 +211,16 @@ private:
                         const param_list<Ts...>& ps) const {
             std::array<param_ref, sizeof...(Ts)> refs;
             std::array<param_scratch, sizeof...(Ts)> scratch;
-            ps.encode(refs, scratch);
-            async_execute_erased(impl, sql, refs, true, diag,
+            const error_with_diagnostics* refused = nullptr;
+            try {
+                ps.encode(refs, scratch);
+            } catch (const error_with_diagnostics& e) {
+                refused = &e; // reported through the handler, like any other error
+                async_execute_erased(impl, sql, {}, true, diag, refused,
+                                     handler<void(error_code, result)>(std::forward<Handler>(h)));
+                return;
+            }
+            async_execute_erased(impl, sql, refs, true, diag, nullptr,
                                  handler<void(error_code, result)>(std::forward<Handler>(h)));
         }
     };

@@ -35,14 +35,18 @@ struct param_ref {
     oid type = 0;
 };
 
-/// Per-parameter scratch space for encoders of fixed-size binary values.
+/// Per-parameter scratch space: `bytes` for fixed-size binary values, `heap` for variable-size
+/// encodings (arrays …). Lives until the command has been handed to libpq.
 struct param_scratch {
     alignas(8) char bytes[24]; // fits the 20 digits of the largest uint64 as text
+    std::string heap;
 };
 
 /// Customization point: how a C++ value is sent as a query parameter.
 /// A specialization provides `static param_ref encode(const T& value, param_scratch& scratch)`;
-/// the returned view must point into `value` or `scratch`. Text parameters may hold any byte
+/// the returned view must point into `value` or `scratch`. It may throw
+/// `error_with_diagnostics` (`client_errc::invalid_parameter`) for a value that cannot be sent:
+/// the operation then completes with that error and nothing is sent. Text parameters may hold any byte
 /// except NUL (libpq sends them as C strings); asiopg rejects a NUL with
 /// `client_errc::invalid_parameter` before anything is sent.
 template <class T, class = void>
@@ -163,15 +167,17 @@ public:
 
     static constexpr std::size_t size() noexcept { return sizeof...(Ts); }
 
-    /// Encodes every parameter into `out`, using `scratch` for fixed-size binary values.
-    void encode(std::span<param_ref> out, std::span<param_scratch> scratch) const noexcept {
+    /// Encodes every parameter into `out`, using `scratch` for their bytes.
+    /// \throws error_with_diagnostics (`client_errc::invalid_parameter`) for a value that
+    /// cannot be sent.
+    void encode(std::span<param_ref> out, std::span<param_scratch> scratch) const {
         encode_each(out, scratch, std::index_sequence_for<Ts...>{});
     }
 
 private:
     template <std::size_t... I>
     void encode_each(std::span<param_ref> out, std::span<param_scratch> scratch,
-                     std::index_sequence<I...>) const noexcept {
+                     std::index_sequence<I...>) const {
         ((out[I] = param_traits<std::remove_cvref_t<Ts>>::encode(std::get<I>(values_),
                                                                  scratch[I])),
          ...);

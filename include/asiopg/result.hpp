@@ -2,6 +2,9 @@
 #define ASIOPG_RESULT_HPP
 
 #include <asiopg/params.hpp>
+#include <asiopg/result_traits.hpp>
+
+#include <boost/core/demangle.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <vector>
 
 struct pg_result; // libpq's PGresult
@@ -43,9 +47,14 @@ public:
     std::string_view column_name() const noexcept;
     int column() const noexcept { return col_; }
 
-    /// The value converted to `T`: `bool`, any integer type (an out-of-range value is an error,
-    /// never a wrap), `float`, `double`, `std::string`, `std::string_view` (a view into the
-    /// result), `asiopg::bytes`, or `std::optional<T>` of those (NULL becomes `nullopt`).
+    /// The value as the server sent it (precondition: not NULL).
+    value_view value() const noexcept { return {raw(), format(), type()}; }
+
+    /// The value converted to `T` by `result_traits<T>`: `bool`, any integer type (an
+    /// out-of-range value is an error, never a wrap), `float`, `double`, `std::string` (the text
+    /// form of any value), `std::string_view` (text-like values, no copy), `asiopg::bytes`,
+    /// the types of `asiopg/types/*.hpp`, your own specializations, or `std::optional<T>` of
+    /// those (NULL becomes `nullopt`).
     /// \throws error_with_diagnostics with `client_errc::unexpected_null` or
     /// `client_errc::conversion_error`; the message names the column, its PostgreSQL type and the
     /// C++ type.
@@ -55,29 +64,20 @@ public:
             if (is_null()) return std::nullopt;
             return as<typename T::value_type>();
         } else {
+            if (is_null()) null_error(boost::core::demangle(typeid(T).name()));
             T out{};
-            decode(out);
+            try {
+                result_traits<T>::decode(value(), out);
+            } catch (const std::exception&) {
+                rethrow_with_column(); // the message gains the column's name
+            }
             return out;
         }
     }
 
 private:
-    void decode(bool& out) const;
-    void decode(short& out) const;
-    void decode(int& out) const;
-    void decode(long& out) const;
-    void decode(long long& out) const;
-    void decode(unsigned short& out) const;
-    void decode(unsigned int& out) const;
-    void decode(unsigned long& out) const;
-    void decode(unsigned long long& out) const;
-    void decode(signed char& out) const;
-    void decode(unsigned char& out) const;
-    void decode(float& out) const;
-    void decode(double& out) const;
-    void decode(std::string& out) const;
-    void decode(std::string_view& out) const;
-    void decode(bytes& out) const;
+    [[noreturn]] void null_error(const std::string& cpp_type) const;
+    [[noreturn]] void rethrow_with_column() const;
 
     const pg_result* res_ = nullptr;
     int row_ = 0;

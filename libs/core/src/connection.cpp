@@ -220,6 +220,11 @@ void connection::close() noexcept {
     if (impl_) impl_->close();
 }
 
+void connection::set_result_format(data_format f) noexcept { state()->result_format = f; }
+data_format connection::result_format() const noexcept {
+    return impl_ ? impl_->result_format : data_format::text;
+}
+
 bool connection::is_open() const noexcept { return impl_ && impl_->connected(); }
 int connection::backend_pid() const noexcept { return is_open() ? PQbackendPID(impl_->pg) : 0; }
 int connection::server_version() const noexcept { return is_open() ? PQserverVersion(impl_->pg) : 0; }

@@ -60,6 +60,7 @@ public:
     std::uint64_t last_op_id = 0;
     std::uint64_t expired_op = 0;   // the operation whose deadline passed
     diagnostics last_diagnostics;
+    data_format result_format = data_format::text;
     std::string password;           // redacted from every message this connection produces
 
     // Drained after every read so libpq's queue never grows unseen; consumers come with LISTEN.

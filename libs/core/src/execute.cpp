@@ -15,10 +15,11 @@ public:
     static constexpr socket_use sockets = socket_use::stable;
 
     execute_machine(std::string_view sql, std::span<const param_ref> params, bool extended,
-                    diagnostics* diag_out)
-        : machine_base(diag_out), sql_(sql), params_(params), extended_(extended) {}
+                    diagnostics* diag_out, const error_with_diagnostics* refused)
+        : machine_base(diag_out), sql_(sql), params_(params), extended_(extended), refused_(refused) {}
 
     step start(connection_impl& impl) {
+        if (refused_) return fail(impl, refused_->code(), refused_->get_diagnostics());
         step rejected;
         if (!begin(impl, rejected)) return rejected;
         if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
@@ -93,7 +94,7 @@ private:
         }
         if (!PQsendQueryParams(impl.pg, text.c_str(), static_cast<int>(n), impl.param_types.data(),
                                impl.param_values.data(), impl.param_lengths.data(),
-                               impl.param_formats.data(), 0))
+                               impl.param_formats.data(), static_cast<int>(impl.result_format)))
             return send_failed(impl);
         return std::nullopt;
     }
@@ -241,6 +242,7 @@ private:
     std::string_view sql_;               // valid during start() only
     std::span<const param_ref> params_;  // valid during start() only
     bool extended_;
+    const error_with_diagnostics* refused_; // valid during start() only
     state state_ = state::reading;
     result result_;
     error_code error_;
@@ -252,9 +254,10 @@ private:
 
 void connection::async_execute_erased(impl_ptr impl, std::string_view sql,
                                       std::span<const param_ref> params, bool extended,
-                                      diagnostics* diag, handler<void(error_code, result)> h) {
+                                      diagnostics* diag, const error_with_diagnostics* refused,
+                                      handler<void(error_code, result)> h) {
     detail::run<void(error_code, result)>(std::move(impl),
-                                          detail::execute_machine(sql, params, extended, diag),
+                                          detail::execute_machine(sql, params, extended, diag, refused),
                                           std::move(h));
 }
 
