@@ -12,5 +12,6 @@
 #include <asiopg/result_traits.hpp>
 #include <asiopg/sqlstate.hpp>
 #include <asiopg/types/array.hpp>
+#include <asiopg/types/uuid.hpp>
 
 #endif

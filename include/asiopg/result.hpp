@@ -2,6 +2,7 @@
 #define ASIOPG_RESULT_HPP
 
 #include <asiopg/params.hpp>
+#include <asiopg/detail/row_mapping.hpp>
 #include <asiopg/result_traits.hpp>
 
 #include <boost/core/demangle.hpp>
@@ -123,6 +124,15 @@ public:
     /// Field by column name. \throws error_with_diagnostics (`client_errc::column_not_found`).
     field_view operator[](std::string_view name) const;
     field_view at(std::string_view name) const { return (*this)[name]; }
+
+    /// The row as a `BOOST_DESCRIBE_STRUCT` struct (columns matched by member name) or a
+    /// `std::tuple` (by position). Members that may be NULL must be `std::optional`.
+    /// \throws error_with_diagnostics before any field is read when the row does not fit:
+    /// `column_not_found`, `conversion_error` (incompatible type, wrong column count) or
+    /// `unexpected_null`; or a field's conversion error.
+    template <class T>
+        requires detail::is_row_type_v<T>
+    T as() const;
     iterator begin() const noexcept { return {res_, row_, 0}; }
     iterator end() const noexcept { return {res_, row_, static_cast<int>(size())}; }
     int index() const noexcept { return row_; }
@@ -178,6 +188,14 @@ public:
     oid column_type(std::size_t column) const noexcept;
     data_format column_format(std::size_t column) const noexcept;
 
+    /// Every row as a `BOOST_DESCRIBE_STRUCT` struct (columns by name) or `std::tuple` (by
+    /// position). The mapping is checked once against the columns and every row (a NULL going
+    /// into a non-optional member) before any field is decoded.
+    /// \throws error_with_diagnostics as `row_view::as`.
+    template <class T>
+        requires detail::is_row_type_v<T>
+    std::vector<T> rows() const;
+
     /// Rows inserted, updated, deleted, selected, copied … (0 when the command reports none).
     std::uint64_t affected_rows() const noexcept;
     /// The command tag, e.g. "INSERT 0 1", "SELECT 3", "BEGIN".
@@ -214,6 +232,43 @@ private:
     void release_all() noexcept;
     std::vector<pg_result*> results_;
 };
+
+namespace detail {
+template <class T, std::size_t N>
+T read_row(const row_view& row, const std::array<std::size_t, N>& map) {
+    if constexpr (is_tuple<T>::value) {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return T{row[map[I]].template as<std::tuple_element_t<I, T>>()...};
+        }(std::make_index_sequence<N>{});
+    } else {
+        T out{};
+        std::size_t i = 0;
+        boost::mp11::mp_for_each<row_members<T>>([&](auto d) {
+            using M = std::remove_cvref_t<decltype(out.*d.pointer)>;
+            out.*d.pointer = row[map[i++]].template as<M>();
+        });
+        return out;
+    }
+}
+} // namespace detail
+
+template <class T>
+    requires detail::is_row_type_v<T>
+T row_view::as() const {
+    result_view r(res_);
+    auto map = detail::map_columns<T>(r, static_cast<std::size_t>(row_), static_cast<std::size_t>(row_) + 1);
+    return detail::read_row<T>(*this, map);
+}
+
+template <class T>
+    requires detail::is_row_type_v<T>
+std::vector<T> result_view::rows() const {
+    auto map = detail::map_columns<T>(*this, 0, size());
+    std::vector<T> out;
+    out.reserve(size());
+    for (row_view row : *this) out.push_back(detail::read_row<T>(row, map));
+    return out;
+}
 
 } // namespace asiopg
 

@@ -40,6 +40,26 @@ void field_view::rethrow_with_column() const {
     }
 }
 
+std::size_t detail::result_columns(const result_view& r) noexcept { return r.columns(); }
+std::size_t detail::result_rows(const result_view& r) noexcept { return r.size(); }
+oid detail::result_column_type(const result_view& r, std::size_t c) noexcept { return r.column_type(c); }
+long detail::result_find_column(const result_view& r, std::string_view name) noexcept {
+    auto i = r.column_index(name);
+    return i ? static_cast<long>(*i) : -1;
+}
+long detail::result_first_null(const result_view& r, std::size_t column, std::size_t first_row,
+                               std::size_t end_row) noexcept {
+    const pg_result* res = r.native_handle();
+    for (std::size_t row = first_row; row < end_row; ++row)
+        if (PQgetisnull(res, static_cast<int>(row), static_cast<int>(column))) return static_cast<long>(row);
+    return -1;
+}
+void detail::mapping_error(client_errc code, std::string message) {
+    diagnostics d;
+    d.message = std::move(message);
+    throw error_with_diagnostics(code, std::move(d));
+}
+
 std::size_t row_view::size() const noexcept { return res_ ? static_cast<std::size_t>(PQnfields(res_)) : 0; }
 
 field_view row_view::at(std::size_t column) const {
