@@ -11,6 +11,7 @@
 #include <asiopg/result.hpp>
 #include <asiopg/result_traits.hpp>
 #include <asiopg/sqlstate.hpp>
+#include <asiopg/statement.hpp>
 #include <asiopg/types/array.hpp>
 #include <asiopg/types/uuid.hpp>
 

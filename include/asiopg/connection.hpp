@@ -7,6 +7,7 @@
 #include <asiopg/error.hpp>
 #include <asiopg/params.hpp>
 #include <asiopg/result.hpp>
+#include <asiopg/statement.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -131,6 +132,40 @@ public:
                                                           std::forward<Token>(token), sql, ps);
     }
 
+    /// Prepares `sql` on the server (Parse, then Describe): the statement's parameter types and
+    /// result columns come with it. Signature: `void(error_code, statement)`. `sql` must stay
+    /// valid until the operation starts. The statement belongs to this session.
+    template <class Token = boost::asio::deferred_t>
+    auto async_prepare(std::string_view sql, Token&& token = {}) {
+        return detail::initiate<void(error_code, statement)>(prepare_initiation{state()},
+                                                             std::forward<Token>(token), sql);
+    }
+
+    /// Executes a prepared statement with `ps` bound to its parameters. A value whose type
+    /// differs from the parameter's (an `int` for a `bigint` …) is sent as text for the server
+    /// to convert. Signature: `void(error_code, result)`. Errors: `client_errc::invalid_statement`
+    /// (not prepared on this session, or the wrong number of parameters), server errors.
+    template <class... Ts, class Token = boost::asio::deferred_t>
+    auto async_execute(const statement& st, const param_list<Ts...>& ps, Token&& token = {}) {
+        return detail::initiate<void(error_code, result)>(execute_initiation{state()},
+                                                          std::forward<Token>(token), st, ps);
+    }
+    template <class Token = boost::asio::deferred_t>
+        requires(!detail::is_param_list<std::remove_cvref_t<Token>>::value)
+    auto async_execute(const statement& st, Token&& token = {}) {
+        return async_execute(st, params(), std::forward<Token>(token));
+    }
+
+    /// The automatic statement cache: `async_execute(sql, params(...))` prepares a statement
+    /// the `prepare_threshold`-th time the same SQL runs with the same parameter types, and
+    /// reuses it (one Bind/Execute instead of a Parse each time); at most `capacity` statements
+    /// are kept per connection (least recently used are deallocated). `capacity` 0 turns it off:
+    /// do that behind PgBouncer in transaction pooling (before 1.21). Defaults: 100 and 5.
+    /// When the server reports that a cached plan's result type changed (0A000) or that the
+    /// statement is gone (26000, e.g. after `DISCARD ALL`), it is prepared again once,
+    /// transparently, outside a transaction block.
+    void set_statement_cache(std::size_t capacity, unsigned prepare_threshold = 5);
+
     /// Closes the connection; an operation in flight completes with `operation_aborted`.
     /// Signature: `void(error_code)`; never fails; idempotent.
     template <class Token = boost::asio::deferred_t>
@@ -180,6 +215,11 @@ private:
                                      diagnostics*, const error_with_diagnostics* refused,
                                      handler<void(error_code, result)>);
     static void async_close_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
+    static void async_prepare_erased(impl_ptr, std::string_view sql, diagnostics*,
+                                     handler<void(error_code, statement)>);
+    static void async_execute_statement_erased(impl_ptr, const statement&, std::span<const param_ref> params,
+                                               diagnostics*, const error_with_diagnostics* refused,
+                                               handler<void(error_code, result)>);
     static executor_type executor_of(const impl_ptr&) noexcept;
     const impl_ptr& state();
 
@@ -211,17 +251,35 @@ private:
                         const param_list<Ts...>& ps) const {
             std::array<param_ref, sizeof...(Ts)> refs;
             std::array<param_scratch, sizeof...(Ts)> scratch;
-            const error_with_diagnostics* refused = nullptr;
             try {
                 ps.encode(refs, scratch);
-            } catch (const error_with_diagnostics& e) {
-                refused = &e; // reported through the handler, like any other error
-                async_execute_erased(impl, sql, {}, true, diag, refused,
+            } catch (const error_with_diagnostics& e) { // reported through the handler
+                async_execute_erased(impl, sql, {}, true, diag, &e,
                                      handler<void(error_code, result)>(std::forward<Handler>(h)));
                 return;
             }
             async_execute_erased(impl, sql, refs, true, diag, nullptr,
                                  handler<void(error_code, result)>(std::forward<Handler>(h)));
+        }
+        template <class Handler, class... Ts>
+        void operator()(Handler&& h, diagnostics* diag, const statement& st, const param_list<Ts...>& ps) const {
+            std::array<param_ref, sizeof...(Ts)> refs;
+            std::array<param_scratch, sizeof...(Ts)> scratch;
+            try {
+                ps.encode(refs, scratch);
+            } catch (const error_with_diagnostics& e) {
+                async_execute_statement_erased(impl, st, {}, diag, &e,
+                                               handler<void(error_code, result)>(std::forward<Handler>(h)));
+                return;
+            }
+            async_execute_statement_erased(impl, st, refs, diag, nullptr,
+                                           handler<void(error_code, result)>(std::forward<Handler>(h)));
+        }
+    };
+    struct prepare_initiation : initiation_base {
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
+            async_prepare_erased(impl, sql, diag, handler<void(error_code, statement)>(std::forward<Handler>(h)));
         }
     };
     struct close_initiation : initiation_base {

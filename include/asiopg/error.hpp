@@ -29,6 +29,7 @@ enum class client_errc : int {
     unexpected_null,        ///< a NULL field was read into a non-optional type
     column_not_found,       ///< no column has the requested name
     index_out_of_range,     ///< row or column index out of range
+    invalid_statement,      ///< a statement not prepared on this session, or wrong parameter count
 };
 
 /// The category of `client_errc` ("asiopg.client").

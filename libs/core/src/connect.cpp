@@ -326,6 +326,8 @@ private:
             if (error_code ec = impl.assign_socket()) return give_up(impl, ec); // stable from now on
             impl.deadline_timer.cancel();
             impl.last_diagnostics.clear();
+            ++impl.session; // statements of the previous session are gone
+            impl.statements.clear();
             return step::finish();
         case PGRES_POLLING_READING: return step::read();
         case PGRES_POLLING_WRITING: return step::write();

@@ -16,6 +16,8 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <list>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +63,26 @@ public:
     std::uint64_t expired_op = 0;   // the operation whose deadline passed
     diagnostics last_diagnostics;
     data_format result_format = data_format::text;
+    std::uint64_t session = 0;      // incremented per successful connect: statements belong to one
+
+    // Automatic prepared statements, keyed by SQL text and parameter types. A statement is
+    // prepared on its `prepare_threshold`-th use (one-off statements stay unnamed: preparing
+    // costs a round trip) and the least recently used are deallocated beyond `capacity`.
+    struct cached_statement {
+        std::string key;
+        std::string name;     // empty until prepared
+        unsigned uses = 0;
+    };
+    struct statement_cache {
+        std::size_t capacity = 100;
+        unsigned prepare_threshold = 5;
+        std::list<cached_statement> lru; // most recent first
+        std::unordered_map<std::string_view, std::list<cached_statement>::iterator> index;
+        std::vector<std::string> to_deallocate; // evicted names, dropped before the next prepare
+        void clear() { lru.clear(); index.clear(); to_deallocate.clear(); }
+    } statements;
+    std::uint64_t next_statement = 0;
+    std::string next_statement_name() { return "asiopg_s" + std::to_string(++next_statement); }
     std::string password;           // redacted from every message this connection produces
 
     // Drained after every read so libpq's queue never grows unseen; consumers come with LISTEN.

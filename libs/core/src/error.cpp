@@ -65,6 +65,7 @@ public:
         case client_errc::unexpected_null: return "unexpected NULL field";
         case client_errc::column_not_found: return "no column with this name";
         case client_errc::index_out_of_range: return "index out of range";
+        case client_errc::invalid_statement: return "the statement is not prepared on this session";
         }
         return "unknown asiopg client error";
     }

@@ -1,4 +1,4 @@
-// async_execute: send (simple or extended protocol), flush, read every result.
+// async_execute and async_prepare: send, flush, read every result — in stages for prepared statements.
 #include <asiopg/connection.hpp>
 
 #include "driver.hpp"
@@ -10,21 +10,27 @@ namespace asiopg {
 namespace detail {
 namespace {
 
-class execute_machine : public machine_base {
+// One command on the connection: a simple query, an unnamed extended query, or a prepared
+// statement — prepared on the fly for the automatic cache, or by async_prepare. A command runs
+// in stages, each a round trip whose results end with PQgetResult returning NULL:
+//   deallocate (statements evicted from the cache) → prepare → execute, or prepare → describe.
+class command_machine : public machine_base {
 public:
     static constexpr socket_use sockets = socket_use::stable;
 
-    execute_machine(std::string_view sql, std::span<const param_ref> params, bool extended,
+    enum class kind { simple, extended, statement, prepare };
+
+    command_machine(kind k, std::string_view sql, std::span<const param_ref> params, const statement* st,
                     diagnostics* diag_out, const error_with_diagnostics* refused)
-        : machine_base(diag_out), sql_(sql), params_(params), extended_(extended), refused_(refused) {}
+        : machine_base(diag_out), kind_(k), sql_(sql), params_(params), statement_(st), refused_(refused) {}
 
     step start(connection_impl& impl) {
         if (refused_) return fail(impl, refused_->code(), refused_->get_diagnostics());
         step rejected;
         if (!begin(impl, rejected)) return rejected;
         if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
-        if (std::optional<step> bad = send(impl)) return *bad;
-        return flush(impl);
+        if (std::optional<step> bad = store(impl)) return *bad;
+        return plan(impl);
     }
 
     step resume(connection_impl& impl, error_code ec) {
@@ -39,64 +45,172 @@ public:
         }
     }
 
-    template <class Self>
-    void complete(Self& self, error_code ec) {
-        if (ec) self.complete(ec, result{});
-        else self.complete(ec, std::move(result_));
-    }
-
-private:
+protected:
     enum class state { flushing, reading, copy_out };
+    enum class stage { deallocate, prepare, describe, execute };
 
-    // Queues the command in libpq; a finished step if it cannot be sent.
-    std::optional<step> send(connection_impl& impl) {
-        // libpq takes C strings: copy into reused buffers, refusing NUL bytes it would truncate at.
+    // Copies the SQL and every parameter into the connection's reused buffers: libpq needs
+    // C strings, and a prepare round trip may come before the values are sent.
+    std::optional<step> store(connection_impl& impl) {
         std::string& text = impl.param_text;
         text.assign(sql_.data(), sql_.size());
         if (text.find('\0') != std::string::npos)
             return fail(impl, client_errc::invalid_parameter, "the SQL text contains a NUL byte");
         text.push_back('\0');
-        if (!extended_) {
-            if (!PQsendQuery(impl.pg, text.c_str())) return send_failed(impl);
-            return std::nullopt;
-        }
         const std::size_t n = params_.size();
-        impl.param_values.assign(n, nullptr);
+        if (kind_ == kind::statement) {
+            const statement::description* d = statement_->describe();
+            if (!d || d->session != impl.session)
+                return fail(impl, client_errc::invalid_statement,
+                            "the statement was not prepared on this connection's current session");
+            if (d->param_types.size() != n)
+                return fail(impl, client_errc::invalid_statement,
+                            "the statement takes " + std::to_string(d->param_types.size()) + " parameters, " +
+                                std::to_string(n) + " given");
+            name_ = d->name;
+        }
         impl.param_lengths.assign(n, 0);
         impl.param_formats.assign(n, 0);
         impl.param_types.assign(n, 0);
-        // First pass: append text values to the buffer (it may reallocate), remember offsets.
+        offsets_.assign(n, -1);
+        std::string converted;
         for (std::size_t i = 0; i < n; ++i) {
-            const param_ref& p = params_[i];
+            param_ref p = params_[i];
+            if (kind_ == kind::statement && p.data && p.format == data_format::binary) {
+                // The statement fixed this parameter's type: a value of another type goes as
+                // text, for the server to convert (an int where a bigint is expected …).
+                oid wanted = statement_->describe()->param_types[i];
+                if (wanted != 0 && wanted != p.type) {
+                    detail::decode_text({{p.data, static_cast<std::size_t>(p.length)}, data_format::binary, p.type},
+                                        converted);
+                    p = {converted.c_str(), static_cast<int>(converted.size()), data_format::text, wanted};
+                }
+            }
             impl.param_formats[i] = static_cast<int>(p.format);
             impl.param_types[i] = p.type;
             impl.param_lengths[i] = p.length;
-            if (p.data && p.format == data_format::text) {
-                if (std::memchr(p.data, 0, static_cast<std::size_t>(p.length)))
-                    return fail(impl, client_errc::invalid_parameter,
-                                "parameter $" + std::to_string(i + 1) +
-                                    " contains a NUL byte, which a text parameter cannot carry "
-                                    "(send binary data as asiopg::bytes)");
-                impl.param_lengths[i] = static_cast<int>(text.size()); // offset for now
-                text.append(p.data, static_cast<std::size_t>(p.length));
-                text.push_back('\0');
-            }
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-            const param_ref& p = params_[i];
             if (!p.data) continue;
-            if (p.format == data_format::text) {
-                impl.param_values[i] = text.data() + impl.param_lengths[i];
-                impl.param_lengths[i] = p.length;
-            } else {
-                impl.param_values[i] = p.data;
-            }
+            if (p.format == data_format::text && std::memchr(p.data, 0, static_cast<std::size_t>(p.length)))
+                return fail(impl, client_errc::invalid_parameter,
+                            "parameter $" + std::to_string(i + 1) +
+                                " contains a NUL byte, which a text parameter cannot carry "
+                                "(send binary data as asiopg::bytes)");
+            offsets_[i] = static_cast<long>(text.size());
+            text.append(p.data, static_cast<std::size_t>(p.length));
+            text.push_back('\0');
         }
-        if (!PQsendQueryParams(impl.pg, text.c_str(), static_cast<int>(n), impl.param_types.data(),
-                               impl.param_values.data(), impl.param_lengths.data(),
-                               impl.param_formats.data(), static_cast<int>(impl.result_format)))
-            return send_failed(impl);
+        impl.param_values.assign(n, nullptr);
+        for (std::size_t i = 0; i < n; ++i)
+            if (offsets_[i] >= 0) impl.param_values[i] = text.data() + offsets_[i];
         return std::nullopt;
+    }
+
+    // Chooses the stages: the automatic cache decides between unnamed and prepared.
+    step plan(connection_impl& impl) {
+        switch (kind_) {
+        case kind::simple:
+            if (!PQsendQuery(impl.pg, impl.param_text.c_str())) return send_failed(impl);
+            stage_ = stage::execute;
+            return flush(impl);
+        case kind::statement: return start_stage(impl, stage::execute);
+        case kind::prepare:
+            name_ = impl.next_statement_name();
+            return start_stage(impl, impl.statements.to_deallocate.empty() ? stage::prepare : stage::deallocate);
+        case kind::extended: break;
+        }
+        auto& cache = impl.statements;
+        if (cache.capacity == 0) return start_stage(impl, stage::execute);
+        std::string key(sql_);
+        key.push_back('\0');
+        key.append(reinterpret_cast<const char*>(impl.param_types.data()), impl.param_types.size() * sizeof(Oid));
+        auto it = cache.index.find(key);
+        if (it == cache.index.end()) {
+            cache.lru.push_front({std::move(key), {}, 0});
+            cache.index.emplace(cache.lru.front().key, cache.lru.begin());
+            while (cache.lru.size() > cache.capacity) {
+                auto& victim = cache.lru.back();
+                if (!victim.name.empty()) cache.to_deallocate.push_back(victim.name);
+                cache.index.erase(victim.key);
+                cache.lru.pop_back();
+            }
+        } else {
+            cache.lru.splice(cache.lru.begin(), cache.lru, it->second);
+        }
+        cached_ = &cache.lru.front();
+        ++cached_->uses;
+        if (!cached_->name.empty()) {
+            name_ = cached_->name;
+            return start_stage(impl, stage::execute);
+        }
+        if (cached_->uses < cache.prepare_threshold) {
+            cached_ = nullptr; // not yet worth a statement: unnamed this time
+            return start_stage(impl, stage::execute);
+        }
+        name_ = impl.next_statement_name();
+        return start_stage(impl, cache.to_deallocate.empty() ? stage::prepare : stage::deallocate);
+    }
+
+    step start_stage(connection_impl& impl, stage st) {
+        stage_ = st;
+        PGconn* pg = impl.pg;
+        const int n = static_cast<int>(impl.param_types.size());
+        int ok = 0;
+        switch (st) {
+        case stage::deallocate: {
+            std::string sql;
+            for (const std::string& name : impl.statements.to_deallocate) sql += "DEALLOCATE " + name + ";";
+            impl.statements.to_deallocate.clear();
+            ok = PQsendQuery(pg, sql.c_str());
+            break;
+        }
+        case stage::prepare:
+            ok = PQsendPrepare(pg, name_.c_str(), impl.param_text.c_str(), kind_ == kind::prepare ? 0 : n,
+                               kind_ == kind::prepare ? nullptr : impl.param_types.data());
+            break;
+        case stage::describe: ok = PQsendDescribePrepared(pg, name_.c_str()); break;
+        case stage::execute:
+            if (name_.empty())
+                ok = PQsendQueryParams(pg, impl.param_text.c_str(), n, impl.param_types.data(),
+                                       impl.param_values.data(), impl.param_lengths.data(),
+                                       impl.param_formats.data(), static_cast<int>(impl.result_format));
+            else
+                ok = PQsendQueryPrepared(pg, name_.c_str(), n, impl.param_values.data(), impl.param_lengths.data(),
+                                         impl.param_formats.data(), static_cast<int>(impl.result_format));
+            break;
+        }
+        if (!ok) return send_failed(impl);
+        return flush(impl);
+    }
+
+    // A stage's results are all in.
+    step stage_done(connection_impl& impl) {
+        switch (stage_) {
+        case stage::deallocate:
+            error_ = {}; // a statement already gone (DISCARD ALL) is fine
+            diag_ = {};
+            return start_stage(impl, stage::prepare);
+        case stage::prepare:
+            if (error_) return finished(impl);
+            if (kind_ == kind::prepare) return start_stage(impl, stage::describe);
+            if (cached_) cached_->name = name_;
+            return start_stage(impl, stage::execute);
+        case stage::describe:
+        case stage::execute: break;
+        }
+        // A cached plan whose result type changed (0A000) or a statement that vanished (26000):
+        // prepare it again once — unless a transaction block is now aborted by the error.
+        bool stale = error_ == sqlstate::feature_not_supported || error_ == sqlstate::invalid_sql_statement_name;
+        if (stale && cached_ && !retried_ && PQtransactionStatus(impl.pg) == PQTRANS_IDLE) {
+            retried_ = true;
+            error_ = {};
+            diag_ = {};
+            result_ = result{};
+            cached_->name.clear();
+            name_ = impl.next_statement_name();
+            return start_stage(impl, stage::prepare);
+        }
+        if (stale && cached_) cached_->name.clear(); // prepare afresh next time
+        return finished(impl);
     }
 
     step send_failed(connection_impl& impl) {
@@ -121,7 +235,7 @@ private:
         }
         while (!PQisBusy(impl.pg)) {
             PGresult* res = PQgetResult(impl.pg);
-            if (!res) return finished(impl);
+            if (!res) return stage_done(impl);
             if (std::optional<step> s = on_result(impl, res)) return *s;
         }
         return step::read();
@@ -133,7 +247,8 @@ private:
         case PGRES_TUPLES_OK:
         case PGRES_COMMAND_OK:
         case PGRES_EMPTY_QUERY:
-            if (!error_) result_access::append(result_, res);
+            if (stage_ == stage::describe && !error_) describe(res);
+            if (stage_ == stage::execute && !error_) result_access::append(result_, res);
             else PQclear(res);
             return std::nullopt;
         case PGRES_FATAL_ERROR:
@@ -239,14 +354,63 @@ private:
         return fail(impl, client_errc::connection_lost, "socket error: " + ec.message());
     }
 
-    std::string_view sql_;               // valid during start() only
+    // The Describe of a statement this machine prepared.
+    void describe(const PGresult* res) {
+        auto d = std::make_shared<statement::description>();
+        d->name = name_;
+        d->sql.assign(sql_.data(), sql_.size());
+        for (int i = 0; i < PQnparams(res); ++i) d->param_types.push_back(PQparamtype(res, i));
+        for (int i = 0; i < PQnfields(res); ++i) {
+            d->column_names.emplace_back(PQfname(res, i));
+            d->column_types.push_back(PQftype(res, i));
+        }
+        described_ = std::move(d);
+    }
+
+    kind kind_;
+    std::string_view sql_;               // valid during start() only (copied by store())
     std::span<const param_ref> params_;  // valid during start() only
-    bool extended_;
+    const statement* statement_;         // valid during start() only
     const error_with_diagnostics* refused_; // valid during start() only
+    std::vector<long> offsets_;
+    std::string name_;                   // the prepared statement used, empty: unnamed
+    connection_impl::cached_statement* cached_ = nullptr; // the cache entry, if any
+    bool retried_ = false;
     state state_ = state::reading;
+    stage stage_ = stage::execute;
     result result_;
+    std::shared_ptr<statement::description> described_;
     error_code error_;
     diagnostics diag_;
+};
+
+class execute_machine : public command_machine {
+public:
+    using command_machine::command_machine;
+    template <class Self>
+    void complete(Self& self, error_code ec) {
+        if (ec) self.complete(ec, result{});
+        else self.complete(ec, std::move(result_));
+    }
+};
+
+class prepare_machine : public command_machine {
+public:
+    prepare_machine(std::string_view sql, diagnostics* diag_out)
+        : command_machine(kind::prepare, sql, {}, nullptr, diag_out, nullptr) {}
+    template <class Self>
+    void complete(Self& self, error_code ec) {
+        if (ec || !described_) return self.complete(ec ? ec : error_code(client_errc::unexpected_result), statement{});
+        described_->session = session_;
+        self.complete(ec, statement(std::move(described_)));
+    }
+    step start(connection_impl& impl) {
+        session_ = impl.session;
+        return command_machine::start(impl);
+    }
+
+private:
+    std::uint64_t session_ = 0;
 };
 
 } // namespace
@@ -256,9 +420,39 @@ void connection::async_execute_erased(impl_ptr impl, std::string_view sql,
                                       std::span<const param_ref> params, bool extended,
                                       diagnostics* diag, const error_with_diagnostics* refused,
                                       handler<void(error_code, result)> h) {
-    detail::run<void(error_code, result)>(std::move(impl),
-                                          detail::execute_machine(sql, params, extended, diag, refused),
-                                          std::move(h));
+    using detail::command_machine;
+    detail::run<void(error_code, result)>(
+        std::move(impl),
+        detail::execute_machine(extended ? command_machine::kind::extended : command_machine::kind::simple, sql,
+                                params, nullptr, diag, refused),
+        std::move(h));
+}
+
+void connection::async_execute_statement_erased(impl_ptr impl, const statement& st,
+                                                std::span<const param_ref> params, diagnostics* diag,
+                                                const error_with_diagnostics* refused,
+                                                handler<void(error_code, result)> h) {
+    detail::run<void(error_code, result)>(
+        std::move(impl),
+        detail::execute_machine(detail::command_machine::kind::statement, st.sql(), params, &st, diag, refused),
+        std::move(h));
+}
+
+void connection::async_prepare_erased(impl_ptr impl, std::string_view sql, diagnostics* diag,
+                                      handler<void(error_code, statement)> h) {
+    detail::run<void(error_code, statement)>(std::move(impl), detail::prepare_machine(sql, diag), std::move(h));
+}
+
+void connection::set_statement_cache(std::size_t capacity, unsigned prepare_threshold) {
+    auto& cache = state()->statements;
+    cache.capacity = capacity;
+    cache.prepare_threshold = prepare_threshold == 0 ? 1 : prepare_threshold;
+    while (cache.lru.size() > cache.capacity) {
+        auto& victim = cache.lru.back();
+        if (!victim.name.empty()) cache.to_deallocate.push_back(victim.name);
+        cache.index.erase(victim.key);
+        cache.lru.pop_back();
+    }
 }
 
 } // namespace asiopg
