@@ -10,9 +10,12 @@
 #include <asiopg/params.hpp>
 #include <asiopg/result.hpp>
 #include <asiopg/result_traits.hpp>
+#include <asiopg/row_batch.hpp>
+#include <asiopg/sql_format.hpp>
 #include <asiopg/sqlstate.hpp>
 #include <asiopg/statement.hpp>
 #include <asiopg/types/array.hpp>
+#include <asiopg/types/chrono.hpp>
 #include <asiopg/types/uuid.hpp>
 
 #endif

@@ -7,6 +7,7 @@
 #include <asiopg/error.hpp>
 #include <asiopg/params.hpp>
 #include <asiopg/result.hpp>
+#include <asiopg/row_batch.hpp>
 #include <asiopg/statement.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -166,6 +167,33 @@ public:
     /// transparently, outside a transaction block.
     void set_statement_cache(std::size_t capacity, unsigned prepare_threshold = 5);
 
+    /// Starts a query whose rows are then read in batches by `async_read_rows` (libpq's
+    /// single-row mode): a result of any size is read in bounded memory. Completes once the
+    /// command is sent. Until `async_read_rows` yields 0 rows (or an error), the connection
+    /// belongs to the stream: other operations fail with `operation_in_progress`; `close()`
+    /// abandons it. Signature: `void(error_code)`. `sql` must stay valid until the operation starts.
+    template <class Token = boost::asio::deferred_t>
+        requires(!detail::is_param_list<std::remove_cvref_t<Token>>::value)
+    auto async_start_stream(std::string_view sql, Token&& token = {}) {
+        return detail::initiate<void(error_code)>(stream_initiation{state()}, std::forward<Token>(token), sql);
+    }
+    /// The same with `$1 … $n` bound to `ps` (goes through the statement cache).
+    template <class... Ts, class Token = boost::asio::deferred_t>
+    auto async_start_stream(std::string_view sql, const param_list<Ts...>& ps, Token&& token = {}) {
+        return detail::initiate<void(error_code)>(stream_initiation{state()}, std::forward<Token>(token), sql, ps);
+    }
+
+    /// Reads the next rows of the stream into `batch` (replacing its previous rows): at most
+    /// `max_rows`, fewer when no more have arrived yet. Signature:
+    /// `void(error_code, std::size_t rows)`; 0 rows: the stream is over and the connection free
+    /// (also when no stream was started). A server error mid-stream ends the stream with that
+    /// error. `batch` must stay alive until the operation completes.
+    template <class Token = boost::asio::deferred_t>
+    auto async_read_rows(row_batch& batch, std::size_t max_rows, Token&& token = {}) {
+        return detail::initiate<void(error_code, std::size_t)>(read_rows_initiation{state()},
+                                                               std::forward<Token>(token), &batch, max_rows);
+    }
+
     /// Closes the connection; an operation in flight completes with `operation_aborted`.
     /// Signature: `void(error_code)`; never fails; idempotent.
     template <class Token = boost::asio::deferred_t>
@@ -215,6 +243,11 @@ private:
                                      diagnostics*, const error_with_diagnostics* refused,
                                      handler<void(error_code, result)>);
     static void async_close_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
+    static void async_start_stream_erased(impl_ptr, std::string_view sql, std::span<const param_ref> params,
+                                          bool extended, diagnostics*, const error_with_diagnostics* refused,
+                                          handler<void(error_code)>);
+    static void async_read_rows_erased(impl_ptr, row_batch&, std::size_t max_rows, diagnostics*,
+                                       handler<void(error_code, std::size_t)>);
     static void async_prepare_erased(impl_ptr, std::string_view sql, diagnostics*,
                                      handler<void(error_code, statement)>);
     static void async_execute_statement_erased(impl_ptr, const statement&, std::span<const param_ref> params,
@@ -274,6 +307,31 @@ private:
             }
             async_execute_statement_erased(impl, st, refs, diag, nullptr,
                                            handler<void(error_code, result)>(std::forward<Handler>(h)));
+        }
+    };
+    struct stream_initiation : initiation_base {
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
+            async_start_stream_erased(impl, sql, {}, false, diag, nullptr, handler<void(error_code)>(std::forward<Handler>(h)));
+        }
+        template <class Handler, class... Ts>
+        void operator()(Handler&& h, diagnostics* diag, std::string_view sql, const param_list<Ts...>& ps) const {
+            std::array<param_ref, sizeof...(Ts)> refs;
+            std::array<param_scratch, sizeof...(Ts)> scratch;
+            try {
+                ps.encode(refs, scratch);
+            } catch (const error_with_diagnostics& e) {
+                async_start_stream_erased(impl, sql, {}, true, diag, &e, handler<void(error_code)>(std::forward<Handler>(h)));
+                return;
+            }
+            async_start_stream_erased(impl, sql, refs, true, diag, nullptr, handler<void(error_code)>(std::forward<Handler>(h)));
+        }
+    };
+    struct read_rows_initiation : initiation_base {
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag, row_batch* batch, std::size_t max_rows) const {
+            async_read_rows_erased(impl, *batch, max_rows, diag,
+                                   handler<void(error_code, std::size_t)>(std::forward<Handler>(h)));
         }
     };
     struct prepare_initiation : initiation_base {

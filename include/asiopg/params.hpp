@@ -148,7 +148,7 @@ template <> struct param_traits<std::nullopt_t> {
 };
 /// NULL when empty, else the value (typed as the value's type even when NULL).
 template <class T> struct param_traits<std::optional<T>> {
-    static param_ref encode(const std::optional<T>& v, param_scratch& s) noexcept {
+    static param_ref encode(const std::optional<T>& v, param_scratch& s) {
         if (v) return param_traits<T>::encode(*v, s);
         T probe{};
         param_ref r = param_traits<T>::encode(probe, s);
@@ -193,7 +193,10 @@ template <class... Ts> struct is_param_list<param_list<Ts...>> : std::true_type 
 /// Binds values to `$1 … $n`: `conn.async_execute("SELECT $1::int + $2", asiopg::params(a, 2), tok)`.
 /// Supported out of the box: integers, bool, float, double, strings (`std::string`,
 /// `std::string_view`, `const char*`), `asiopg::bytes`/`bytes_view` (bytea), `std::optional<T>`
-/// and `std::nullopt` (NULL). Other types: specialize `param_traits`.
+/// and `std::nullopt` (NULL); with their headers, `std::vector` (arrays, types/array.hpp),
+/// std::chrono time points, dates, durations and `asiopg::interval` (types/chrono.hpp),
+/// `boost::uuids::uuid` (types/uuid.hpp), `boost::json::value` (types/json.hpp).
+/// Other types: specialize `param_traits`.
 template <class... Ts>
 param_list<Ts...> params(Ts&&... vs) {
     return param_list<Ts...>(std::forward<Ts>(vs)...);

@@ -24,9 +24,12 @@ namespace asiopg {
 class row_view;
 class result;
 
+class row_batch;
+
 namespace detail {
-struct result_access { // lets the library hand libpq results to a `result`
+struct result_access { // lets the library hand libpq results to a `result` or a `row_batch`
     static void append(result& r, pg_result* res);
+    static void append(row_batch& b, pg_result* res);
 };
 } // namespace detail
 

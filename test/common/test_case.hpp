@@ -4,6 +4,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#define ASIOPG_TEST_CASE(name) BOOST_AUTO_TEST_CASE(name, *boost::unit_test::timeout(60))
+#define ASIOPG_TEST_CASE(name, ...) BOOST_AUTO_TEST_CASE(name, *boost::unit_test::timeout(60) __VA_ARGS__)
 
 #endif

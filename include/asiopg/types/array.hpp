@@ -83,7 +83,8 @@ void collect_array(const V& in, std::vector<param_ref>& elems, std::deque<param_
 template <class T> oid element_type_of() {
     using leaf = typename array_leaf<T>::type;
     param_scratch s;
-    return param_traits<leaf>::encode(leaf{}, s).type;
+    if constexpr (is_optional<leaf>::value) return param_traits<leaf>::encode(std::nullopt, s).type;
+    else return param_traits<std::optional<leaf>>::encode(std::nullopt, s).type; // NULLs carry the type
 }
 
 } // namespace detail

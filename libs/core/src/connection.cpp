@@ -54,6 +54,7 @@ error_code connection_impl::assign_socket() noexcept {
 
 void connection_impl::close() noexcept {
     active_op = 0;
+    stream_op = 0;
     statements.clear();
     deadline_timer.cancel();
     resolver.cancel();

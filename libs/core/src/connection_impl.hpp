@@ -61,6 +61,7 @@ public:
     std::uint64_t active_op = 0;
     std::uint64_t last_op_id = 0;
     std::uint64_t expired_op = 0;   // the operation whose deadline passed
+    std::uint64_t stream_op = 0;    // a stream between two reads holds the connection with this id
     diagnostics last_diagnostics;
     data_format result_format = data_format::text;
     std::uint64_t session = 0;      // incremented per successful connect: statements belong to one

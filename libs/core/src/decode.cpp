@@ -4,11 +4,7 @@
 #include <asiopg/result_traits.hpp>
 
 #include "array_codec.hpp"
-#if __has_include("datetime.hpp") // TEMPORARY until the date/time codecs land
 #include "datetime.hpp"
-#else
-namespace asiopg::detail { inline bool datetime_text(const value_view&, std::string&) { return false; } }
-#endif
 
 #include <algorithm>
 #include <charconv>

@@ -8,6 +8,8 @@
 //                                                    the answer is in impl.resolve_* at resume
 //     template <class Self> void complete(Self&, error_code) — hands the outcome to the handler
 //     std::uint64_t op_id()                        — the connection's id for it (0: never started)
+//     bool keeps_connection()                      — still owns the connection when done (a
+//                                                    stream between its reads)
 // A step says: wait readable, wait writable, wait for either, resolve a name, or done.
 // The driver guarantees: no completion inside the initiating function (post when no I/O
 // happened), cancellation and the deadline checked at every resume.
@@ -108,7 +110,7 @@ private:
         case wait_for::done:
             // The connection is free as soon as the outcome is known, even if the completion
             // itself is posted: an operation started meanwhile must not see this one in flight.
-            if (machine_.op_id() != 0) impl_->end_op(machine_.op_id());
+            if (machine_.op_id() != 0 && !machine_.keeps_connection()) impl_->end_op(machine_.op_id());
             if (!did_io_) {
                 // Never complete inside the initiating function.
                 phase_ = phase::completing;

@@ -10,6 +10,7 @@ class machine_base {
 public:
     explicit machine_base(diagnostics* diag_out) noexcept : diag_out_(diag_out) {}
     std::uint64_t op_id() const noexcept { return id_; }
+    bool keeps_connection() const noexcept { return keep_; }
 
     // The operation lost the connection to close() or a new connect while it waited.
     void note_abandoned() {
@@ -39,6 +40,7 @@ protected:
 
     diagnostics* diag_out_;
     std::uint64_t id_ = 0;
+    bool keep_ = false; // done, but the connection stays this operation's (streams)
 };
 
 } // namespace asiopg::detail

@@ -1,0 +1,409 @@
+// Internal: the command machine — one command on the connection, in stages.
+#ifndef ASIOPG_SRC_COMMAND_MACHINE_HPP
+#define ASIOPG_SRC_COMMAND_MACHINE_HPP
+
+#include <asiopg/connection.hpp>
+
+#include "driver.hpp"
+#include "machine_base.hpp"
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace asiopg::detail {
+
+// One command on the connection: a simple query, an unnamed extended query, or a prepared
+// statement — prepared on the fly for the automatic cache, or by async_prepare. A command runs
+// in stages, each a round trip whose results end with PQgetResult returning NULL:
+//   deallocate (statements evicted from the cache) → prepare → execute, or prepare → describe.
+class command_machine : public machine_base {
+public:
+    static constexpr socket_use sockets = socket_use::stable;
+
+    enum class kind { simple, extended, statement, prepare };
+
+    command_machine(kind k, std::string_view sql, std::span<const param_ref> params, const statement* st,
+                    diagnostics* diag_out, const error_with_diagnostics* refused)
+        : machine_base(diag_out), kind_(k), sql_(sql), params_(params), statement_(st), refused_(refused) {}
+
+    // Stream the rows (libpq's single-row mode): done once the command is sent; the rows are
+    // read by async_read_rows, and the connection stays this stream's until the last one.
+    void stream() noexcept { stream_ = true; }
+
+    step start(connection_impl& impl) {
+        if (refused_) return fail(impl, refused_->code(), refused_->get_diagnostics());
+        step rejected;
+        if (!begin(impl, rejected)) return rejected;
+        if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
+        if (std::optional<step> bad = store(impl)) return *bad;
+        return plan(impl);
+    }
+
+    step resume(connection_impl& impl, error_code ec) {
+        if (ec) return abandon(impl, ec);
+        switch (state_) {
+        case state::flushing:
+            if (!PQconsumeInput(impl.pg)) return lost(impl);
+            impl.drain_notifications();
+            return flush(impl);
+        case state::copy_out: return read_copy_out(impl);
+        default: return read(impl, true);
+        }
+    }
+
+protected:
+    enum class state { flushing, reading, copy_out };
+    enum class stage { deallocate, prepare, describe, execute };
+
+    // Copies the SQL and every parameter into the connection's reused buffers: libpq needs
+    // C strings, and a prepare round trip may come before the values are sent.
+    std::optional<step> store(connection_impl& impl) {
+        std::string& text = impl.param_text;
+        text.assign(sql_.data(), sql_.size());
+        if (text.find('\0') != std::string::npos)
+            return fail(impl, client_errc::invalid_parameter, "the SQL text contains a NUL byte");
+        text.push_back('\0');
+        const std::size_t n = params_.size();
+        if (kind_ == kind::statement) {
+            const statement::description* d = statement_->describe();
+            if (!d || d->session != impl.session)
+                return fail(impl, client_errc::invalid_statement,
+                            "the statement was not prepared on this connection's current session");
+            if (d->param_types.size() != n)
+                return fail(impl, client_errc::invalid_statement,
+                            "the statement takes " + std::to_string(d->param_types.size()) + " parameters, " +
+                                std::to_string(n) + " given");
+            name_ = d->name;
+        }
+        impl.param_lengths.assign(n, 0);
+        impl.param_formats.assign(n, 0);
+        impl.param_types.assign(n, 0);
+        offsets_.assign(n, -1);
+        std::string converted;
+        for (std::size_t i = 0; i < n; ++i) {
+            param_ref p = params_[i];
+            if (kind_ == kind::statement && p.data && p.format == data_format::binary) {
+                // The statement fixed this parameter's type: a value of another type goes as
+                // text, for the server to convert (an int where a bigint is expected …).
+                oid wanted = statement_->describe()->param_types[i];
+                if (wanted != 0 && wanted != p.type) {
+                    detail::decode_text({{p.data, static_cast<std::size_t>(p.length)}, data_format::binary, p.type},
+                                        converted);
+                    p = {converted.c_str(), static_cast<int>(converted.size()), data_format::text, wanted};
+                }
+            }
+            impl.param_formats[i] = static_cast<int>(p.format);
+            impl.param_types[i] = p.type;
+            impl.param_lengths[i] = p.length;
+            if (!p.data) continue;
+            if (p.format == data_format::text && std::memchr(p.data, 0, static_cast<std::size_t>(p.length)))
+                return fail(impl, client_errc::invalid_parameter,
+                            "parameter $" + std::to_string(i + 1) +
+                                " contains a NUL byte, which a text parameter cannot carry "
+                                "(send binary data as asiopg::bytes)");
+            offsets_[i] = static_cast<long>(text.size());
+            text.append(p.data, static_cast<std::size_t>(p.length));
+            text.push_back('\0');
+        }
+        impl.param_values.assign(n, nullptr);
+        for (std::size_t i = 0; i < n; ++i)
+            if (offsets_[i] >= 0) impl.param_values[i] = text.data() + offsets_[i];
+        return std::nullopt;
+    }
+
+    // Chooses the stages: the automatic cache decides between unnamed and prepared.
+    step plan(connection_impl& impl) {
+        switch (kind_) {
+        case kind::simple:
+            if (!PQsendQuery(impl.pg, impl.param_text.c_str())) return send_failed(impl);
+            stage_ = stage::execute;
+            if (stream_) PQsetSingleRowMode(impl.pg);
+            return flush(impl);
+        case kind::statement: return start_stage(impl, stage::execute);
+        case kind::prepare:
+            name_ = impl.next_statement_name();
+            return start_stage(impl, impl.statements.to_deallocate.empty() ? stage::prepare : stage::deallocate);
+        case kind::extended: break;
+        }
+        auto& cache = impl.statements;
+        if (cache.capacity == 0) return start_stage(impl, stage::execute);
+        std::string key(sql_);
+        key.push_back('\0');
+        key.append(reinterpret_cast<const char*>(impl.param_types.data()), impl.param_types.size() * sizeof(Oid));
+        auto it = cache.index.find(key);
+        if (it == cache.index.end()) {
+            cache.lru.push_front({std::move(key), {}, 0});
+            cache.index.emplace(cache.lru.front().key, cache.lru.begin());
+            while (cache.lru.size() > cache.capacity) {
+                auto& victim = cache.lru.back();
+                if (!victim.name.empty()) cache.to_deallocate.push_back(victim.name);
+                cache.index.erase(victim.key);
+                cache.lru.pop_back();
+            }
+        } else {
+            cache.lru.splice(cache.lru.begin(), cache.lru, it->second);
+        }
+        cached_ = &cache.lru.front();
+        ++cached_->uses;
+        if (!cached_->name.empty()) {
+            name_ = cached_->name;
+            return start_stage(impl, stage::execute);
+        }
+        if (cached_->uses < cache.prepare_threshold) {
+            cached_ = nullptr; // not yet worth a statement: unnamed this time
+            return start_stage(impl, stage::execute);
+        }
+        name_ = impl.next_statement_name();
+        return start_stage(impl, cache.to_deallocate.empty() ? stage::prepare : stage::deallocate);
+    }
+
+    step start_stage(connection_impl& impl, stage st) {
+        stage_ = st;
+        PGconn* pg = impl.pg;
+        const int n = static_cast<int>(impl.param_types.size());
+        int ok = 0;
+        switch (st) {
+        case stage::deallocate: {
+            std::string sql;
+            for (const std::string& name : impl.statements.to_deallocate) sql += "DEALLOCATE " + name + ";";
+            impl.statements.to_deallocate.clear();
+            ok = PQsendQuery(pg, sql.c_str());
+            break;
+        }
+        case stage::prepare:
+            ok = PQsendPrepare(pg, name_.c_str(), impl.param_text.c_str(), kind_ == kind::prepare ? 0 : n,
+                               kind_ == kind::prepare ? nullptr : impl.param_types.data());
+            break;
+        case stage::describe: ok = PQsendDescribePrepared(pg, name_.c_str()); break;
+        case stage::execute:
+            if (name_.empty())
+                ok = PQsendQueryParams(pg, impl.param_text.c_str(), n, impl.param_types.data(),
+                                       impl.param_values.data(), impl.param_lengths.data(),
+                                       impl.param_formats.data(), static_cast<int>(impl.result_format));
+            else
+                ok = PQsendQueryPrepared(pg, name_.c_str(), n, impl.param_values.data(), impl.param_lengths.data(),
+                                         impl.param_formats.data(), static_cast<int>(impl.result_format));
+            break;
+        }
+        if (!ok) return send_failed(impl);
+        if (stream_ && st == stage::execute) PQsetSingleRowMode(pg);
+        return flush(impl);
+    }
+
+    // A stage's results are all in.
+    step stage_done(connection_impl& impl) {
+        switch (stage_) {
+        case stage::deallocate:
+            error_ = {}; // a statement already gone (DISCARD ALL) is fine
+            diag_ = {};
+            return start_stage(impl, stage::prepare);
+        case stage::prepare:
+            if (error_) return finished(impl);
+            if (kind_ == kind::prepare) return start_stage(impl, stage::describe);
+            if (cached_) cached_->name = name_;
+            return start_stage(impl, stage::execute);
+        case stage::describe:
+        case stage::execute: break;
+        }
+        // A cached plan whose result type changed (0A000) or a statement that vanished (26000):
+        // prepare it again once — unless a transaction block is now aborted by the error.
+        bool stale = error_ == sqlstate::feature_not_supported || error_ == sqlstate::invalid_sql_statement_name;
+        if (stale && cached_ && !retried_ && PQtransactionStatus(impl.pg) == PQTRANS_IDLE) {
+            retried_ = true;
+            error_ = {};
+            diag_ = {};
+            result_ = result{};
+            cached_->name.clear();
+            name_ = impl.next_statement_name();
+            return start_stage(impl, stage::prepare);
+        }
+        if (stale && cached_) cached_->name.clear(); // prepare afresh next time
+        return finished(impl);
+    }
+
+    step send_failed(connection_impl& impl) {
+        if (!impl.connected()) return lost(impl);
+        return fail(impl, client_errc::send_failed, impl.libpq_message());
+    }
+
+    // While libpq cannot write everything, also read: the server may be waiting for us to read.
+    step flush(connection_impl& impl) {
+        switch (PQflush(impl.pg)) {
+        case 0:
+            state_ = state::reading;
+            if (stream_ && stage_ == stage::execute) {
+                keep_ = true;
+                impl.stream_op = id_;
+                return step::finish();
+            }
+            return read(impl, false);
+        case 1: state_ = state::flushing; return step::read_or_write();
+        default: return lost(impl);
+        }
+    }
+
+    // Hands out every complete result before waiting again. `consume`: the socket was readable.
+    step read(connection_impl& impl, bool consume) {
+        if (consume) {
+            if (!PQconsumeInput(impl.pg)) return lost(impl);
+            impl.drain_notifications();
+        }
+        while (!PQisBusy(impl.pg)) {
+            PGresult* res = PQgetResult(impl.pg);
+            if (!res) return stage_done(impl);
+            if (std::optional<step> s = on_result(impl, res)) return *s;
+        }
+        return step::read();
+    }
+
+    // A step when the result needs I/O of its own (COPY), else nullopt.
+    std::optional<step> on_result(connection_impl& impl, PGresult* res) {
+        switch (PQresultStatus(res)) {
+        case PGRES_TUPLES_OK:
+        case PGRES_COMMAND_OK:
+        case PGRES_EMPTY_QUERY:
+            if (stage_ == stage::describe && !error_) describe(res);
+            if (stage_ == stage::execute && !error_) result_access::append(result_, res);
+            else PQclear(res);
+            return std::nullopt;
+        case PGRES_FATAL_ERROR:
+            capture_error(res);
+            PQclear(res);
+            return std::nullopt;
+        case PGRES_COPY_IN:
+            PQclear(res);
+            set_error(impl, "COPY FROM STDIN is not supported by async_execute");
+            if (PQputCopyEnd(impl.pg, "COPY FROM STDIN is not supported by async_execute") < 0)
+                return lost(impl);
+            return flush(impl);
+        case PGRES_COPY_OUT:
+            PQclear(res);
+            set_error(impl, "COPY TO STDOUT is not supported by async_execute; its rows were discarded");
+            return read_copy_out(impl);
+        default: // COPY BOTH (replication), pipeline states: nothing this operation can follow
+            PQclear(res);
+            set_error(impl, "unexpected result status from the server");
+            impl.close();
+            return finished(impl);
+        }
+    }
+
+    // The first error of the command is the one reported.
+    void capture_error(const PGresult* res) {
+        if (error_) return;
+        diag_ = diagnostics_from(res);
+        error_ = diag_.sqlstate.empty() ? error_code(client_errc::connection_lost)
+                                        : make_sqlstate_error(diag_.sqlstate);
+    }
+
+    void set_error(connection_impl& impl, std::string message) {
+        if (error_) return;
+        error_ = client_errc::unexpected_result;
+        diag_ = impl.client_diagnostics(std::move(message));
+    }
+
+    // Discards COPY OUT data so the connection stays usable.
+    std::optional<step> read_copy_out_rows(connection_impl& impl) {
+        for (;;) {
+            char* buf = nullptr;
+            int n = PQgetCopyData(impl.pg, &buf, 1);
+            if (buf) PQfreemem(buf);
+            if (n > 0) continue;
+            if (n == 0) {
+                state_ = state::copy_out;
+                return step::read();
+            }
+            if (n == -1) return std::nullopt; // done: results follow
+            return lost(impl);
+        }
+    }
+    step read_copy_out(connection_impl& impl) {
+        if (state_ == state::copy_out) {
+            if (!PQconsumeInput(impl.pg)) return lost(impl);
+            impl.drain_notifications();
+        }
+        if (std::optional<step> s = read_copy_out_rows(impl)) return *s;
+        state_ = state::reading;
+        return read(impl, false);
+    }
+
+    step finished(connection_impl& impl) {
+        if (!error_) return step::finish();
+        if (!impl.connected()) {
+            // The session ended. A FATAL server error (57P01 …) arrives before the socket
+            // closes: keep its SQLSTATE when is_fatal() recognises it, else report the loss and
+            // leave the SQLSTATE in the diagnostics. Close our side so is_open() tells the truth.
+            impl.close();
+            if (!is_fatal(error_)) error_ = client_errc::connection_lost;
+        }
+        return fail(impl, error_, std::move(diag_));
+    }
+
+    step lost(connection_impl& impl) {
+        // A server message that arrived just before the close (FATAL 57P01 …) is still in
+        // libpq's buffer: parse it for its SQLSTATE. libpq's socket is closed by now, so
+        // PQgetResult cannot block; it ends with its own "connection lost" result.
+        if (impl.pg && PQstatus(impl.pg) == CONNECTION_BAD) {
+            for (int i = 0; i < 64; ++i) {
+                PGresult* res = PQgetResult(impl.pg);
+                if (!res) break;
+                if (PQresultStatus(res) == PGRES_FATAL_ERROR) capture_error(res);
+                PQclear(res);
+            }
+        }
+        diagnostics d = error_ ? std::move(diag_) : impl.client_diagnostics(impl.libpq_message());
+        if (d.message.empty()) d.message = "connection to the server lost";
+        // As in finished(): keep a SQLSTATE that says the session ended, else report the loss.
+        error_code ec = error_ && is_fatal(error_) ? error_ : error_code(client_errc::connection_lost);
+        impl.close();
+        return fail(impl, ec, std::move(d));
+    }
+
+    // Cancelled, timed out or the socket failed: the server may still be running the command,
+    // so the connection cannot be reused.
+    step abandon(connection_impl& impl, error_code ec) {
+        impl.close();
+        if (ec == asio::error::operation_aborted)
+            return fail(impl, ec, "operation cancelled; connection closed");
+        if (ec == client_errc::timeout) return fail(impl, ec, "operation timed out; connection closed");
+        return fail(impl, client_errc::connection_lost, "socket error: " + ec.message());
+    }
+
+    // The Describe of a statement this machine prepared.
+    void describe(const PGresult* res) {
+        auto d = std::make_shared<statement::description>();
+        d->name = name_;
+        d->sql.assign(sql_.data(), sql_.size());
+        for (int i = 0; i < PQnparams(res); ++i) d->param_types.push_back(PQparamtype(res, i));
+        for (int i = 0; i < PQnfields(res); ++i) {
+            d->column_names.emplace_back(PQfname(res, i));
+            d->column_types.push_back(PQftype(res, i));
+        }
+        described_ = std::move(d);
+    }
+
+    kind kind_;
+    std::string_view sql_;               // valid during start() only (copied by store())
+    std::span<const param_ref> params_;  // valid during start() only
+    const statement* statement_;         // valid during start() only
+    const error_with_diagnostics* refused_; // valid during start() only
+    std::vector<long> offsets_;
+    std::string name_;                   // the prepared statement used, empty: unnamed
+    connection_impl::cached_statement* cached_ = nullptr; // the cache entry, if any
+    bool retried_ = false;
+    bool stream_ = false;
+    state state_ = state::reading;
+    stage stage_ = stage::execute;
+    result result_;
+    std::shared_ptr<statement::description> described_;
+    error_code error_;
+    diagnostics diag_;
+};
+
+
+} // namespace asiopg::detail
+
+#endif
