@@ -11,6 +11,7 @@
 #include <asiopg/result.hpp>
 #include <asiopg/result_traits.hpp>
 #include <asiopg/row_batch.hpp>
+#include <asiopg/server_cursor.hpp>
 #include <asiopg/sql_format.hpp>
 #include <asiopg/sqlstate.hpp>
 #include <asiopg/statement.hpp>
