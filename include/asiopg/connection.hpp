@@ -206,12 +206,16 @@ public:
     void close() noexcept;
 
     /// The format results of parameterised statements are requested in (simple-protocol
-    /// queries always return text). Binary skips text parsing for numbers, timestamps and
-    /// arrays; every type asiopg reads works in both. Text is the default: a binary value of a
-    /// type asiopg does not know (a composite, a range, an extension's type) could only be read
-    /// as raw bytes. Takes effect for operations started afterwards; kept across reconnects.
-    void set_result_format(data_format f) noexcept;
-    data_format result_format() const noexcept;
+    /// queries always return text); every type asiopg reads works in both. By default
+    /// (`nullopt`) asiopg chooses per statement, where it knows the result columns (a prepared
+    /// or cached statement after its first run): binary when that is faster — there is a
+    /// date/time column, no numeric, and only types asiopg renders from binary — else text
+    /// (measured, 1M rows: date/time 0.65x the time of text, numeric 1.16x, integers even).
+    /// Forcing binary makes values of types asiopg does not know (composites, ranges, extension
+    /// types) readable only as raw bytes or through your result_traits. Takes effect for
+    /// operations started afterwards; kept across reconnects.
+    void set_result_format(std::optional<data_format> f) noexcept;
+    std::optional<data_format> result_format() const noexcept;
 
     /// True when connected and the connection is usable.
     bool is_open() const noexcept;

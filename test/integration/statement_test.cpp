@@ -161,4 +161,36 @@ ASIOPG_TEST_CASE(stale_statement_inside_a_transaction_is_reported) {
     BOOST_TEST((*after.value)[0][0].as<int>() == 3);
 }
 
+// Binary results where they are faster (date/time columns), text elsewhere — once the
+// statement's columns are known.
+ASIOPG_TEST_CASE(result_format_is_chosen_per_statement) {
+    session s;
+    BOOST_TEST(!s.conn.result_format()); // automatic by default
+    s.conn.set_statement_cache(100, 1);
+    auto fmt = [&](std::string_view sql) {
+        auto r = s.exec(sql, params(1));
+        BOOST_TEST_REQUIRE(!r.ec, s.conn.get_diagnostics().message);
+        return r.value->column_format(0);
+    };
+    const char* times = "SELECT now() + $1 * interval '1 day', 'x'::text";
+    BOOST_TEST((fmt(times) == data_format::text));   // first run: columns unknown
+    BOOST_TEST((fmt(times) == data_format::binary)); // known: a timestamptz column
+    const char* numbers = "SELECT $1::numeric, now()";
+    fmt(numbers);
+    BOOST_TEST((fmt(numbers) == data_format::text)); // numeric is slower in binary
+    const char* composite = "SELECT ROW($1, now())";
+    fmt(composite);
+    BOOST_TEST((fmt(composite) == data_format::text)); // a type asiopg cannot render from binary
+    auto st = run<statement>(style::callback, s.ctx, [&](auto&& tok) { return s.conn.async_prepare("SELECT $1::date", tok); });
+    BOOST_TEST_REQUIRE(!st.ec);
+    auto r = run<result>(style::callback, s.ctx, [&](auto&& tok) {
+        return s.conn.async_execute(*st.value, params("2024-02-29"), tok);
+    });
+    BOOST_TEST_REQUIRE(!r.ec);
+    BOOST_TEST((r.value->column_format(0) == data_format::binary)); // known from Describe
+    BOOST_TEST((*r.value)[0][0].as<std::string>() == "2024-02-29");
+    s.conn.set_result_format(data_format::text);
+    BOOST_TEST((fmt(times) == data_format::text)); // forced
+}
+
 BOOST_AUTO_TEST_SUITE_END()

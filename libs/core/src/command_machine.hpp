@@ -77,6 +77,7 @@ protected:
                             "the statement takes " + std::to_string(d->param_types.size()) + " parameters, " +
                                 std::to_string(n) + " given");
             name_ = d->name;
+            statement_columns_ = d->column_types;
         }
         impl.param_lengths.assign(n, 0);
         impl.param_formats.assign(n, 0);
@@ -135,7 +136,7 @@ protected:
         key.append(reinterpret_cast<const char*>(impl.param_types.data()), impl.param_types.size() * sizeof(Oid));
         auto it = cache.index.find(key);
         if (it == cache.index.end()) {
-            cache.lru.push_front({std::move(key), {}, 0});
+            cache.lru.push_front({std::move(key), {}, 0, {}, false});
             cache.index.emplace(cache.lru.front().key, cache.lru.begin());
             while (cache.lru.size() > cache.capacity) {
                 auto& victim = cache.lru.back();
@@ -178,19 +179,30 @@ protected:
                                kind_ == kind::prepare ? nullptr : impl.param_types.data());
             break;
         case stage::describe: ok = PQsendDescribePrepared(pg, name_.c_str()); break;
-        case stage::execute:
+        case stage::execute: {
+            const int format = static_cast<int>(result_format(impl));
             if (name_.empty())
                 ok = PQsendQueryParams(pg, impl.param_text.c_str(), n, impl.param_types.data(),
                                        impl.param_values.data(), impl.param_lengths.data(),
-                                       impl.param_formats.data(), static_cast<int>(impl.result_format));
+                                       impl.param_formats.data(), format);
             else
                 ok = PQsendQueryPrepared(pg, name_.c_str(), n, impl.param_values.data(), impl.param_lengths.data(),
-                                         impl.param_formats.data(), static_cast<int>(impl.result_format));
+                                         impl.param_formats.data(), format);
             break;
+        }
         }
         if (!ok) return send_failed(impl);
         if (stream_ && st == stage::execute) PQsetSingleRowMode(pg);
         return flush(impl);
+    }
+
+    // Forced by the user, else binary where the result columns are known and it is faster.
+    data_format result_format(const connection_impl& impl) const {
+        if (impl.forced_format) return *impl.forced_format;
+        if (kind_ == kind::statement) return prefers_binary(statement_columns_) ? data_format::binary : data_format::text;
+        if (cached_ && cached_->described)
+            return prefers_binary(cached_->columns) ? data_format::binary : data_format::text;
+        return data_format::text;
     }
 
     // A stage's results are all in.
@@ -221,6 +233,11 @@ protected:
             return start_stage(impl, stage::prepare);
         }
         if (stale && cached_) cached_->name.clear(); // prepare afresh next time
+        if (cached_ && !error_ && !cached_->described && result_.native_handle()) {
+            const pg_result* last = result_.native_handle();
+            for (int i = 0; i < PQnfields(last); ++i) cached_->columns.push_back(PQftype(last, i));
+            cached_->described = true;
+        }
         return finished(impl);
     }
 
@@ -394,6 +411,7 @@ protected:
     std::string name_;                   // the prepared statement used, empty: unnamed
     connection_impl::cached_statement* cached_ = nullptr; // the cache entry, if any
     bool retried_ = false;
+    std::vector<Oid> statement_columns_; // result columns of an explicit statement
     bool stream_ = false;
     state state_ = state::reading;
     stage stage_ = stage::execute;

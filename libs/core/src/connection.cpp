@@ -4,6 +4,8 @@
 #include "driver.hpp"
 #include "machine_base.hpp"
 
+#include <asiopg/result_traits.hpp>
+
 #include <cstring>
 
 namespace asiopg {
@@ -172,6 +174,25 @@ diagnostics diagnostics_from(const PGresult* res) {
     return d;
 }
 
+bool prefers_binary(std::span<const Oid> columns) noexcept {
+    bool time_column = false;
+    for (Oid t : columns) {
+        Oid element = element_oid_of(t) ? element_oid_of(t) : t;
+        switch (element) {
+        case oids::date: case oids::time: case oids::timestamp: case oids::timestamptz: case oids::interval:
+            time_column = true;
+            break;
+        case oids::bool_: case oids::bytea: case oids::int2: case oids::int4: case oids::int8: case oids::oid_:
+        case oids::float4: case oids::float8: case oids::text: case oids::varchar: case oids::bpchar:
+        case oids::name: case oids::uuid: case oids::json: case oids::jsonb: case oids::inet: case oids::cidr:
+            break;
+        default:
+            return false; // numeric (slower in binary), or a type asiopg cannot render from binary
+        }
+    }
+    return time_column;
+}
+
 void install_notice_receiver(connection_impl& impl) {
     PQsetNoticeReceiver(impl.pg, on_notice, &impl);
 }
@@ -222,9 +243,9 @@ void connection::close() noexcept {
     if (impl_) impl_->close();
 }
 
-void connection::set_result_format(data_format f) noexcept { state()->result_format = f; }
-data_format connection::result_format() const noexcept {
-    return impl_ ? impl_->result_format : data_format::text;
+void connection::set_result_format(std::optional<data_format> f) noexcept { state()->forced_format = f; }
+std::optional<data_format> connection::result_format() const noexcept {
+    return impl_ ? impl_->forced_format : std::nullopt;
 }
 
 bool connection::is_open() const noexcept { return impl_ && impl_->connected(); }
