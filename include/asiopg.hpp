@@ -17,6 +17,7 @@
 #include <asiopg/statement.hpp>
 #include <asiopg/types/array.hpp>
 #include <asiopg/types/chrono.hpp>
+#include <asiopg/types/numeric.hpp>
 #include <asiopg/types/uuid.hpp>
 
 #endif

@@ -115,6 +115,28 @@ ASIOPG_TEST_CASE(numeric_is_exact_as_text) {
     }
 }
 
+ASIOPG_TEST_CASE(numeric_type_is_exact_both_ways) {
+    for (data_format f : both_formats) {
+        BOOST_TEST_CONTEXT(name(f)) {
+            session s(f);
+            numeric big("-123456789012345678901234567890.123456789000");
+            result r = s.row("SELECT $1::numeric, $1::numeric = -123456789012345678901234567890.123456789, "
+                             "$2::numeric, 'NaN'::numeric, 42::int4, 1e-3::numeric",
+                             params(big, numeric(std::int64_t{-7})));
+            BOOST_TEST(r[0][0].as<numeric>().str() == "-123456789012345678901234567890.123456789000"); // scale kept
+            BOOST_TEST(r[0][1].as<bool>());
+            BOOST_TEST(r[0][2].as<numeric>().str() == "-7");
+            BOOST_TEST(r[0][3].as<numeric>().is_nan());
+            BOOST_TEST(r[0][4].as<numeric>().str() == "42");
+            BOOST_TEST(r[0][5].as<numeric>().str() == "0.001");
+            BOOST_CHECK_THROW(numeric("12abc"), error_with_diagnostics);
+            BOOST_CHECK_THROW(numeric(""), error_with_diagnostics);
+            BOOST_CHECK_THROW(numeric("1e"), error_with_diagnostics);
+            BOOST_TEST(numeric("1.5E+3").str() == "1.5E+3");
+        }
+    }
+}
+
 ASIOPG_TEST_CASE(text_family_bytea_uuid_inet_json_as_strings) {
     for (data_format f : both_formats) {
         BOOST_TEST_CONTEXT(name(f)) {
