@@ -2,27 +2,13 @@
 #include <asiopg.hpp>
 #include <asiopg/server_cursor.hpp>
 
-#include "server.hpp"
+#include "session.hpp"
 #include "styles.hpp"
 #include "test_case.hpp"
 
 using namespace asiopg;
 using namespace asiopg::test;
 
-namespace {
-struct session {
-    asio::io_context ctx;
-    connection conn{ctx};
-    session() {
-        auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(tcp_conninfo(), tok); });
-        BOOST_TEST_REQUIRE(!out.ec, conn.get_diagnostics().message);
-    }
-    void exec(std::string_view sql) {
-        auto out = run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, tok); });
-        BOOST_TEST_REQUIRE(!out.ec, sql << ": " << conn.get_diagnostics().message);
-    }
-};
-} // namespace
 
 BOOST_AUTO_TEST_SUITE(cursors)
 
@@ -30,7 +16,7 @@ ASIOPG_TEST_CASE(fetch_in_pages_in_every_style) {
     session s;
     for (style st : all_styles) {
         BOOST_TEST_CONTEXT("style " << st) {
-            s.exec("BEGIN");
+            s.query("BEGIN");
             server_cursor cur(s.conn);
             int limit = 2345;
             auto opened = run<result>(st, s.ctx, [&](auto&& tok) {
@@ -49,7 +35,7 @@ ASIOPG_TEST_CASE(fetch_in_pages_in_every_style) {
             BOOST_TEST(pages == 3);
             auto closed = run<result>(st, s.ctx, [&](auto&& tok) { return cur.async_close(tok); });
             BOOST_TEST(!closed.ec, closed.what);
-            s.exec("COMMIT");
+            s.query("COMMIT");
         }
     }
 }
@@ -72,7 +58,7 @@ ASIOPG_TEST_CASE(outside_a_transaction_needs_with_hold) {
 
 ASIOPG_TEST_CASE(two_cursors_interleaved_and_errors) {
     session s;
-    s.exec("BEGIN");
+    s.query("BEGIN");
     server_cursor a(s.conn), b(s.conn);
     BOOST_TEST(a.name() != b.name());
     BOOST_TEST_REQUIRE(!run<result>(style::callback, s.ctx, [&](auto&& tok) { return a.async_open("SELECT 'a' || g FROM generate_series(1, 3) g", tok); }).ec);
@@ -81,14 +67,14 @@ ASIOPG_TEST_CASE(two_cursors_interleaved_and_errors) {
     auto fb = run<result>(style::callback, s.ctx, [&](auto&& tok) { return b.async_fetch(2, tok); });
     BOOST_TEST((*fa.value)[1][0].as<std::string>() == "a2");
     BOOST_TEST((*fb.value)[0][0].as<std::string>() == "b1");
-    s.exec("COMMIT");
+    s.query("COMMIT");
     auto gone = run<result>(style::callback, s.ctx, [&](auto&& tok) { return a.async_fetch(1, tok); });
     BOOST_TEST((gone.ec == sqlstate::invalid_cursor_name)); // closed by COMMIT
-    s.exec("BEGIN");
+    s.query("BEGIN");
     server_cursor bad(s.conn);
     auto syntax = run<result>(style::callback, s.ctx, [&](auto&& tok) { return bad.async_open("SELEC 1", tok); });
     BOOST_TEST((syntax.ec == sqlstate::syntax_error));
-    s.exec("ROLLBACK");
+    s.query("ROLLBACK");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

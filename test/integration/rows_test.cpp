@@ -3,7 +3,7 @@
 #include <asiopg/types/json.hpp>
 #include <asiopg/types/uuid.hpp>
 
-#include "server.hpp"
+#include "session.hpp"
 #include "styles.hpp"
 #include "test_case.hpp"
 
@@ -42,19 +42,9 @@ BOOST_DESCRIBE_STRUCT(wrong_type, (), (id, name))
 } // namespace rows_test
 
 namespace {
-struct session {
-    asio::io_context ctx;
-    connection conn{ctx};
-    session() {
-        auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(tcp_conninfo(), tok); });
-        BOOST_TEST_REQUIRE(!out.ec, conn.get_diagnostics().message);
-    }
-    result query(std::string_view sql) {
-        auto out = run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, params(), tok); });
-        BOOST_TEST_REQUIRE(!out.ec, sql << ": " << conn.get_diagnostics().to_string());
-        return std::move(*out.value);
-    }
-};
+// Through the extended protocol, so the result format applies.
+result extended(session& s, std::string_view sql) { return s.query(sql, params()); }
+
 const char* users_sql =
     "SELECT * FROM (VALUES (1, 'ann', 'ann@x.org', 1.5::float8), (2, 'bob', NULL, 2.0)) AS t(id, name, email, score)";
 } // namespace
@@ -66,7 +56,7 @@ ASIOPG_TEST_CASE(described_structs_by_column_name) {
         session s;
         s.conn.set_result_format(f);
         // columns in another order than the members: matched by name
-        result r = s.query("SELECT score, email, name, id FROM (" + std::string(users_sql) + ") u ORDER BY id");
+        result r = extended(s, "SELECT score, email, name, id FROM (" + std::string(users_sql) + ") u ORDER BY id");
         std::vector<rows_test::user> users = r.rows<rows_test::user>();
         BOOST_TEST_REQUIRE(users.size() == 2u);
         BOOST_TEST(users[0].id == 1);
@@ -81,7 +71,7 @@ ASIOPG_TEST_CASE(described_structs_by_column_name) {
 
 ASIOPG_TEST_CASE(tuples_by_position) {
     session s;
-    result r = s.query(std::string(users_sql) + " ORDER BY 1");
+    result r = extended(s, std::string(users_sql) + " ORDER BY 1");
     auto all = r.rows<std::tuple<int, std::string, std::optional<std::string>, double>>();
     BOOST_TEST(all.size() == 2u);
     BOOST_TEST(std::get<1>(all[1]) == "bob");
@@ -96,7 +86,7 @@ ASIOPG_TEST_CASE(tuples_by_position) {
 
 ASIOPG_TEST_CASE(mismatches_are_reported_before_any_field_is_read) {
     session s;
-    result r = s.query(std::string(users_sql) + " ORDER BY 1");
+    result r = extended(s, std::string(users_sql) + " ORDER BY 1");
     BOOST_CHECK_EXCEPTION((void)r.rows<rows_test::strict>(), error_with_diagnostics, [](const auto& e) {
         std::string w = e.what();
         return e.code() == client_errc::unexpected_null && w.find("row 1") != std::string::npos &&
@@ -115,7 +105,7 @@ ASIOPG_TEST_CASE(mismatches_are_reported_before_any_field_is_read) {
 
 ASIOPG_TEST_CASE(empty_result_gives_no_rows_but_is_still_checked) {
     session s;
-    result r = s.query(std::string(users_sql) + " WHERE false");
+    result r = extended(s, std::string(users_sql) + " WHERE false");
     BOOST_TEST(r.rows<rows_test::user>().empty());
     BOOST_CHECK_THROW((void)r.rows<rows_test::wants_missing>(), error_with_diagnostics);
 }

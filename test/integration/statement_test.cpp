@@ -1,7 +1,7 @@
 // Prepared statements: explicit (async_prepare) and the automatic per-connection cache.
 #include <asiopg.hpp>
 
-#include "server.hpp"
+#include "session.hpp"
 #include "styles.hpp"
 #include "test_case.hpp"
 
@@ -9,20 +9,7 @@ using namespace asiopg;
 using namespace asiopg::test;
 
 namespace {
-struct session {
-    asio::io_context ctx;
-    connection conn{ctx};
-    session() { BOOST_TEST_REQUIRE(!reconnect(), conn.get_diagnostics().message); }
-    error_code reconnect() {
-        return run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(tcp_conninfo(), tok); }).ec;
-    }
-    outcome<result> exec(std::string_view sql) {
-        return run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, tok); });
-    }
-    template <class... Ts>
-    outcome<result> exec(std::string_view sql, const param_list<Ts...>& ps) {
-        return run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, ps, tok); });
-    }
+struct statement_session : session {
     int prepared_count() {
         auto r = exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'asiopg_s%'");
         BOOST_TEST_REQUIRE(!r.ec);
@@ -34,7 +21,7 @@ struct session {
 BOOST_AUTO_TEST_SUITE(statements)
 
 ASIOPG_TEST_CASE(prepare_and_execute_in_every_style) {
-    session s;
+    statement_session s;
     for (style st : all_styles) {
         BOOST_TEST_CONTEXT("style " << st) {
             auto prepared = run<statement>(st, s.ctx, [&](auto&& tok) {
@@ -59,7 +46,7 @@ ASIOPG_TEST_CASE(prepare_and_execute_in_every_style) {
 }
 
 ASIOPG_TEST_CASE(prepare_errors) {
-    session s;
+    statement_session s;
     for (style st : all_styles) {
         auto bad = run<statement>(st, s.ctx, [&](auto&& tok) { return s.conn.async_prepare("SELEC 1", tok); });
         BOOST_TEST((bad.ec == sqlstate::syntax_error));
@@ -83,7 +70,7 @@ ASIOPG_TEST_CASE(prepare_errors) {
 }
 
 ASIOPG_TEST_CASE(automatic_cache_prepares_at_the_threshold) {
-    session s;
+    statement_session s;
     s.conn.set_statement_cache(100, 3);
     for (int i = 1; i <= 6; ++i) {
         auto r = s.exec("SELECT $1::int + 1", params(i));
@@ -98,14 +85,14 @@ ASIOPG_TEST_CASE(automatic_cache_prepares_at_the_threshold) {
 }
 
 ASIOPG_TEST_CASE(cache_off_for_pgbouncer) {
-    session s;
+    statement_session s;
     s.conn.set_statement_cache(0);
     for (int i = 0; i < 8; ++i) BOOST_TEST(!s.exec("SELECT $1::int", params(i)).ec);
     BOOST_TEST(s.prepared_count() == 0);
 }
 
 ASIOPG_TEST_CASE(least_recently_used_statements_are_deallocated) {
-    session s;
+    statement_session s;
     s.conn.set_statement_cache(2, 1);
     BOOST_TEST(!s.exec("SELECT $1::int AS a", params(1)).ec);
     BOOST_TEST(!s.exec("SELECT $1::int AS b", params(1)).ec);
@@ -122,7 +109,7 @@ ASIOPG_TEST_CASE(least_recently_used_statements_are_deallocated) {
 }
 
 ASIOPG_TEST_CASE(changed_result_type_is_reprepared_transparently) {
-    session s;
+    statement_session s;
     s.conn.set_statement_cache(100, 1);
     BOOST_TEST(!s.exec("CREATE TEMP TABLE evolving (a int)").ec);
     BOOST_TEST(!s.exec("INSERT INTO evolving VALUES (1)").ec);
@@ -137,7 +124,7 @@ ASIOPG_TEST_CASE(changed_result_type_is_reprepared_transparently) {
 }
 
 ASIOPG_TEST_CASE(vanished_statement_is_reprepared_transparently) {
-    session s;
+    statement_session s;
     s.conn.set_statement_cache(100, 1);
     BOOST_TEST(!s.exec("SELECT $1::int", params(1)).ec);
     BOOST_TEST(s.prepared_count() == 1);
@@ -148,7 +135,7 @@ ASIOPG_TEST_CASE(vanished_statement_is_reprepared_transparently) {
 }
 
 ASIOPG_TEST_CASE(stale_statement_inside_a_transaction_is_reported) {
-    session s;
+    statement_session s;
     s.conn.set_statement_cache(100, 1);
     BOOST_TEST(!s.exec("SELECT $1::int", params(1)).ec);
     BOOST_TEST(!s.exec("DEALLOCATE ALL").ec);
@@ -164,7 +151,7 @@ ASIOPG_TEST_CASE(stale_statement_inside_a_transaction_is_reported) {
 // Binary results where they are faster (date/time columns), text elsewhere — once the
 // statement's columns are known.
 ASIOPG_TEST_CASE(result_format_is_chosen_per_statement) {
-    session s;
+    statement_session s;
     BOOST_TEST(!s.conn.result_format()); // automatic by default
     s.conn.set_statement_cache(100, 1);
     auto fmt = [&](std::string_view sql) {

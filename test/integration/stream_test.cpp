@@ -1,7 +1,7 @@
 // Streaming large results a batch at a time (single-row mode).
 #include <asiopg.hpp>
 
-#include "server.hpp"
+#include "session.hpp"
 #include "styles.hpp"
 #include "test_case.hpp"
 
@@ -12,13 +12,7 @@ using namespace asiopg;
 using namespace asiopg::test;
 
 namespace {
-struct session {
-    asio::io_context ctx;
-    connection conn{ctx};
-    session() {
-        auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(tcp_conninfo(), tok); });
-        BOOST_TEST_REQUIRE(!out.ec, conn.get_diagnostics().message);
-    }
+struct stream_session : session {
     outcome<std::size_t> read(row_batch& b, std::size_t n, style s = style::callback) {
         return run<std::size_t>(s, ctx, [&](auto&& tok) { return conn.async_read_rows(b, n, tok); });
     }
@@ -45,7 +39,7 @@ long peak_rss_kib() {
 BOOST_AUTO_TEST_SUITE(streaming)
 
 ASIOPG_TEST_CASE(stream_in_every_style) {
-    session s;
+    stream_session s;
     for (style st : all_styles) {
         BOOST_TEST_CONTEXT("style " << st) {
             int limit = 2500;
@@ -75,7 +69,7 @@ ASIOPG_TEST_CASE(stream_in_every_style) {
 }
 
 ASIOPG_TEST_CASE(simple_protocol_stream_and_batch_rows_as_structs) {
-    session s;
+    stream_session s;
     BOOST_TEST_REQUIRE(!run<no_value>(style::callback, s.ctx, [&](auto&& tok) {
         return s.conn.async_start_stream("SELECT g AS n FROM generate_series(1, 10) g", tok);
     }).ec);
@@ -89,7 +83,7 @@ ASIOPG_TEST_CASE(simple_protocol_stream_and_batch_rows_as_structs) {
 }
 
 ASIOPG_TEST_CASE(the_connection_belongs_to_the_stream) {
-    session s;
+    stream_session s;
     BOOST_TEST_REQUIRE(!run<no_value>(style::callback, s.ctx, [&](auto&& tok) {
         return s.conn.async_start_stream("SELECT generate_series(1, 100)", tok);
     }).ec);
@@ -108,7 +102,7 @@ ASIOPG_TEST_CASE(the_connection_belongs_to_the_stream) {
 }
 
 ASIOPG_TEST_CASE(error_in_the_middle_of_a_stream) {
-    session s;
+    stream_session s;
     BOOST_TEST_REQUIRE(!run<no_value>(style::callback, s.ctx, [&](auto&& tok) {
         return s.conn.async_start_stream("SELECT 1 / (5000 - g) FROM generate_series(1, 10000) g", tok);
     }).ec);
@@ -132,7 +126,7 @@ ASIOPG_TEST_CASE(error_in_the_middle_of_a_stream) {
 }
 
 ASIOPG_TEST_CASE(closing_abandons_the_stream) {
-    session s;
+    stream_session s;
     BOOST_TEST_REQUIRE(!run<no_value>(style::callback, s.ctx, [&](auto&& tok) {
         return s.conn.async_start_stream("SELECT generate_series(1, 1000000)", tok);
     }).ec);
@@ -146,7 +140,7 @@ ASIOPG_TEST_CASE(closing_abandons_the_stream) {
 // Ten million rows (about 250 MB of result) pass through a 10,000-row batch: the peak memory of
 // the process must stay far below the result's size.
 ASIOPG_TEST_CASE(ten_million_rows_in_bounded_memory, *boost::unit_test::timeout(300)) {
-    session s;
+    stream_session s;
     BOOST_TEST_REQUIRE(reset_peak_rss()); // earlier tests' peaks must not hide this one's
     long before = peak_rss_kib();
     BOOST_TEST_REQUIRE(!run<no_value>(style::callback, s.ctx, [&](auto&& tok) {

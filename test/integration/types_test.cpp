@@ -1,7 +1,7 @@
 // Type mapping against the real server, in text and in binary results.
 #include <asiopg.hpp>
 
-#include "server.hpp"
+#include "session.hpp"
 #include "styles.hpp"
 #include "test_case.hpp"
 
@@ -13,22 +13,13 @@ using namespace asiopg::test;
 
 namespace {
 
-struct session {
-    asio::io_context ctx;
-    connection conn{ctx};
-    explicit session(data_format f) {
-        auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(tcp_conninfo(), tok); });
-        BOOST_TEST_REQUIRE(!out.ec, conn.get_diagnostics().message);
-        conn.set_result_format(f);
-    }
-    // One row, through the extended protocol so the result format applies.
+// A session whose results come in format `f`; `row` goes through the extended protocol so
+// the result format applies.
+struct format_session : session {
+    explicit format_session(data_format f) { conn.set_result_format(f); }
     template <class... Ts>
-    result row(std::string_view sql, const param_list<Ts...>& ps) {
-        auto out = run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, ps, tok); });
-        BOOST_TEST_REQUIRE(!out.ec, sql << ": " << conn.get_diagnostics().to_string());
-        return std::move(*out.value);
-    }
-    result row(std::string_view sql) { return row(sql, params()); }
+    result row(std::string_view sql, const param_list<Ts...>& ps) { return query(sql, ps); }
+    result row(std::string_view sql) { return query(sql, params()); }
 };
 
 constexpr data_format both_formats[] = {data_format::text, data_format::binary};
@@ -41,7 +32,7 @@ BOOST_AUTO_TEST_SUITE(types)
 ASIOPG_TEST_CASE(integers_at_their_limits_and_overflow) {
     for (data_format f : both_formats) {
         BOOST_TEST_CONTEXT(name(f)) {
-            session s(f);
+            format_session s(f);
             result r = s.row("SELECT (-32768)::int2, 32767::int2, (-2147483648)::int4, 2147483647::int4, "
                              "(-9223372036854775808)::int8, 9223372036854775807::int8, 4294967295::oid, 12345::numeric");
             BOOST_TEST((r.column_format(0) == f));
@@ -72,7 +63,7 @@ ASIOPG_TEST_CASE(integers_at_their_limits_and_overflow) {
 ASIOPG_TEST_CASE(floats_with_nan_and_infinity) {
     for (data_format f : both_formats) {
         BOOST_TEST_CONTEXT(name(f)) {
-            session s(f);
+            format_session s(f);
             result r = s.row("SELECT 'NaN'::float8, 'Infinity'::float8, '-Infinity'::float4, 0.1::float8, "
                              "1.5::float4, 'NaN'::numeric, 3::int4");
             BOOST_TEST(std::isnan(r[0][0].as<double>()));
@@ -97,7 +88,7 @@ ASIOPG_TEST_CASE(floats_with_nan_and_infinity) {
 ASIOPG_TEST_CASE(numeric_is_exact_as_text) {
     for (data_format f : both_formats) {
         BOOST_TEST_CONTEXT(name(f)) {
-            session s(f);
+            format_session s(f);
             result r = s.row("SELECT 12345678901234567890.000000000000000001::numeric, (-0.5)::numeric(10,3), "
                              "0::numeric, 10000::numeric, 0.0001::numeric, 'Infinity'::numeric, 1e-20::numeric");
             BOOST_TEST(r[0][0].as<std::string>() == "12345678901234567890.000000000000000001");
@@ -118,7 +109,7 @@ ASIOPG_TEST_CASE(numeric_is_exact_as_text) {
 ASIOPG_TEST_CASE(numeric_type_is_exact_both_ways) {
     for (data_format f : both_formats) {
         BOOST_TEST_CONTEXT(name(f)) {
-            session s(f);
+            format_session s(f);
             numeric big("-123456789012345678901234567890.123456789000");
             result r = s.row("SELECT $1::numeric, $1::numeric = -123456789012345678901234567890.123456789, "
                              "$2::numeric, 'NaN'::numeric, 42::int4, 1e-3::numeric",
@@ -140,7 +131,7 @@ ASIOPG_TEST_CASE(numeric_type_is_exact_both_ways) {
 ASIOPG_TEST_CASE(text_family_bytea_uuid_inet_json_as_strings) {
     for (data_format f : both_formats) {
         BOOST_TEST_CONTEXT(name(f)) {
-            session s(f);
+            format_session s(f);
             result r = s.row("SELECT 'é'::text, 'v'::varchar(3), 'c'::char(3), 'nm'::name, ''::text, "
                              "'\\x00ff10'::bytea, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, "
                              "'192.168.0.1'::inet, '10.0.0.0/8'::cidr, '::1'::inet, '2001:db8::/32'::cidr, "
@@ -166,7 +157,7 @@ ASIOPG_TEST_CASE(text_family_bytea_uuid_inet_json_as_strings) {
 }
 
 ASIOPG_TEST_CASE(enums_and_unknown_types_read_as_text) {
-    session s(data_format::text);
+    format_session s(data_format::text);
     auto ddl = run<result>(style::callback, s.ctx, [&](auto&& tok) {
         return s.conn.async_execute("DROP TYPE IF EXISTS mood_t; CREATE TYPE mood_t AS ENUM ('sad', 'ok', 'happy')", tok);
     });
@@ -185,7 +176,7 @@ ASIOPG_TEST_CASE(enums_and_unknown_types_read_as_text) {
 ASIOPG_TEST_CASE(arrays_one_and_many_dimensions_with_nulls) {
     for (data_format f : both_formats) {
         BOOST_TEST_CONTEXT(name(f)) {
-            session s(f);
+            format_session s(f);
             result r = s.row("SELECT ARRAY[1,2,3], ARRAY[[1,2],[3,4],[5,6]], ARRAY[1,NULL,3], '{}'::int[], "
                              "ARRAY['a', 'b,c', 'd\"e', 'f\\g', '', 'NULL', NULL, ' sp '], ARRAY[1.5, 2.25]::float8[], "
                              "ARRAY[true,false], '[0:1]={7,8}'::int[], ARRAY[[[1]],[[2]]]");
@@ -222,7 +213,7 @@ ASIOPG_TEST_CASE(arrays_one_and_many_dimensions_with_nulls) {
 ASIOPG_TEST_CASE(array_parameters) {
     for (data_format f : both_formats) {
         BOOST_TEST_CONTEXT(name(f)) {
-            session s(f);
+            format_session s(f);
             std::vector<int> ids{3, 1, 2};
             std::vector<std::vector<std::int64_t>> grid{{1, 2}, {3, 4}};
             std::vector<std::optional<std::string>> words{"x", std::nullopt, "y,z", "\"q\""};
@@ -249,7 +240,7 @@ ASIOPG_TEST_CASE(array_parameters) {
 }
 
 ASIOPG_TEST_CASE(reading_a_null_names_the_column) {
-    session s(data_format::binary);
+    format_session s(data_format::binary);
     result r = s.row("SELECT NULL::int AS maybe");
     try {
         (void)r[0]["maybe"].as<int>();
