@@ -213,7 +213,7 @@ protected:
             diag_ = {};
             return start_stage(impl, stage::prepare);
         case stage::prepare:
-            if (error_) return finished(impl);
+            if (error_) return command_done(impl);
             if (kind_ == kind::prepare) return start_stage(impl, stage::describe);
             if (cached_) cached_->name = name_;
             return start_stage(impl, stage::execute);
@@ -238,7 +238,7 @@ protected:
             for (int i = 0; i < PQnfields(last); ++i) cached_->columns.push_back(PQftype(last, i));
             cached_->described = true;
         }
-        return finished(impl);
+        return command_done(impl);
     }
 
     step send_failed(connection_impl& impl) {
@@ -304,16 +304,8 @@ protected:
             PQclear(res);
             set_error(impl, "unexpected result status from the server");
             impl.close();
-            return finished(impl);
+            return command_done(impl);
         }
-    }
-
-    // The first error of the command is the one reported.
-    void capture_error(const PGresult* res) {
-        if (error_) return;
-        diag_ = diagnostics_from(res);
-        error_ = diag_.sqlstate.empty() ? error_code(client_errc::connection_lost)
-                                        : make_sqlstate_error(diag_.sqlstate);
     }
 
     void set_error(connection_impl& impl, std::string message) {
@@ -345,38 +337,6 @@ protected:
         if (std::optional<step> s = read_copy_out_rows(impl)) return *s;
         state_ = state::reading;
         return read(impl, false);
-    }
-
-    step finished(connection_impl& impl) {
-        if (!error_) return step::finish();
-        if (!impl.connected()) {
-            // The session ended. A FATAL server error (57P01 …) arrives before the socket
-            // closes: keep its SQLSTATE when is_fatal() recognises it, else report the loss and
-            // leave the SQLSTATE in the diagnostics. Close our side so is_open() tells the truth.
-            impl.close();
-            if (!is_fatal(error_)) error_ = client_errc::connection_lost;
-        }
-        return fail(impl, error_, std::move(diag_));
-    }
-
-    step lost(connection_impl& impl) {
-        // A server message that arrived just before the close (FATAL 57P01 …) is still in
-        // libpq's buffer: parse it for its SQLSTATE. libpq's socket is closed by now, so
-        // PQgetResult cannot block; it ends with its own "connection lost" result.
-        if (impl.pg && PQstatus(impl.pg) == CONNECTION_BAD) {
-            for (int i = 0; i < 64; ++i) {
-                PGresult* res = PQgetResult(impl.pg);
-                if (!res) break;
-                if (PQresultStatus(res) == PGRES_FATAL_ERROR) capture_error(res);
-                PQclear(res);
-            }
-        }
-        diagnostics d = error_ ? std::move(diag_) : impl.client_diagnostics(impl.libpq_message());
-        if (d.message.empty()) d.message = "connection to the server lost";
-        // As in finished(): keep a SQLSTATE that says the session ended, else report the loss.
-        error_code ec = error_ && is_fatal(error_) ? error_ : error_code(client_errc::connection_lost);
-        impl.close();
-        return fail(impl, ec, std::move(d));
     }
 
     // Cancelled, timed out or the socket failed: the server may still be running the command,
@@ -417,8 +377,6 @@ protected:
     stage stage_ = stage::execute;
     result result_;
     std::shared_ptr<statement::description> described_;
-    error_code error_;
-    diagnostics diag_;
 };
 
 

@@ -38,8 +38,51 @@ protected:
         return fail(impl, ec, impl.client_diagnostics(std::move(message)));
     }
 
+    // The first error of a command is the one reported.
+    void capture_error(const PGresult* res) {
+        if (error_) return;
+        diag_ = diagnostics_from(res);
+        error_ = diag_.sqlstate.empty() ? error_code(client_errc::connection_lost) : make_sqlstate_error(diag_.sqlstate);
+    }
+
+    // The command's results are all in: success, or its first error.
+    step command_done(connection_impl& impl) {
+        if (!error_) return step::finish();
+        if (!impl.connected()) {
+            // The session ended. A FATAL server error (57P01 …) arrives before the socket
+            // closes: keep its SQLSTATE when is_fatal() recognises it, else report the loss and
+            // leave the SQLSTATE in the diagnostics. Close our side so is_open() tells the truth.
+            impl.close();
+            if (!is_fatal(error_)) error_ = client_errc::connection_lost;
+        }
+        return fail(impl, error_, std::move(diag_));
+    }
+
+    // The connection broke.
+    step lost(connection_impl& impl) {
+        // A server message that arrived just before the close (FATAL 57P01 …) is still in
+        // libpq's buffer: parse it for its SQLSTATE. libpq's socket is closed by now, so
+        // PQgetResult cannot block; it ends with its own "connection lost" result.
+        if (impl.pg && PQstatus(impl.pg) == CONNECTION_BAD) {
+            for (int i = 0; i < 64; ++i) {
+                PGresult* res = PQgetResult(impl.pg);
+                if (!res) break;
+                if (PQresultStatus(res) == PGRES_FATAL_ERROR) capture_error(res);
+                PQclear(res);
+            }
+        }
+        diagnostics d = error_ ? std::move(diag_) : impl.client_diagnostics(impl.libpq_message());
+        if (d.message.empty()) d.message = "connection to the server lost";
+        // As in command_done(): keep a SQLSTATE that says the session ended, else report the loss.
+        error_code ec = error_ && is_fatal(error_) ? error_ : error_code(client_errc::connection_lost);
+        impl.close();
+        return fail(impl, ec, std::move(d));
+    }
+
     diagnostics* diag_out_;
     std::uint64_t id_ = 0;
+    error_code error_;  // the command's first error
+    diagnostics diag_;
     bool keep_ = false; // done, but the connection stays this operation's (streams)
 };
 

@@ -97,11 +97,7 @@ private:
                 if (batch_->size() >= max_) return step::finish();
                 break;
             case PGRES_FATAL_ERROR:
-                if (!error_) {
-                    diag_ = diagnostics_from(res);
-                    error_ = diag_.sqlstate.empty() ? error_code(client_errc::connection_lost)
-                                                    : make_sqlstate_error(diag_.sqlstate);
-                }
+                capture_error(res);
                 PQclear(res);
                 break;
             default: // the final TUPLES_OK (no rows), or COMMAND_OK of a non-SELECT
@@ -116,25 +112,11 @@ private:
     step ended(connection_impl& impl) {
         keep_ = false;
         impl.stream_op = 0;
-        if (!error_) return step::finish();
-        if (!impl.connected()) {
-            impl.close();
-            if (!is_fatal(error_)) error_ = client_errc::connection_lost;
-        }
-        return fail(impl, error_, std::move(diag_));
-    }
-
-    step lost(connection_impl& impl) {
-        diagnostics d = impl.client_diagnostics(impl.libpq_message());
-        if (d.message.empty()) d.message = "connection to the server lost";
-        impl.close();
-        return fail(impl, client_errc::connection_lost, std::move(d));
+        return command_done(impl);
     }
 
     row_batch* batch_;
     std::size_t max_;
-    error_code error_;
-    diagnostics diag_;
 };
 
 } // namespace
