@@ -161,7 +161,8 @@ public:
     /// the `prepare_threshold`-th time the same SQL runs with the same parameter types, and
     /// reuses it (one Bind/Execute instead of a Parse each time); at most `capacity` statements
     /// are kept per connection (least recently used are deallocated). `capacity` 0 turns it off:
-    /// do that behind PgBouncer in transaction pooling (before 1.21). Defaults: 100 and 5.
+    /// do that behind PgBouncer in transaction pooling (its prepared-statement tracking in 1.21+
+    /// does not see the SQL DEALLOCATE the cache uses to drop statements). Defaults: 100 and 5.
     /// When the server reports that a cached plan's result type changed (0A000) or that the
     /// statement is gone (26000, e.g. after `DISCARD ALL`), it is prepared again once,
     /// transparently, outside a transaction block.

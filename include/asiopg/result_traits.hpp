@@ -34,6 +34,8 @@ inline constexpr oid bool_ = 16, bytea = 17, char_ = 18, name = 19, int8 = 20, i
 oid array_oid_of(oid element) noexcept;
 /// The element type of an array type (int4[] → int4 …), 0 if asiopg does not know it.
 oid element_oid_of(oid array) noexcept;
+/// Whether asiopg knows the type (a built-in scalar or an array of one).
+bool known_type(oid type) noexcept;
 /// PostgreSQL's name for a type OID asiopg knows ("integer", "text[]" …), else "type <oid>".
 std::string type_name_of(oid type);
 

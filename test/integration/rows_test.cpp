@@ -34,6 +34,12 @@ struct wants_missing {
 };
 BOOST_DESCRIBE_STRUCT(wants_missing, (), (id, nonexistent))
 
+struct with_enum_array {
+    int id = 0;
+    std::vector<std::string> moods;
+};
+BOOST_DESCRIBE_STRUCT(with_enum_array, (), (id, moods))
+
 struct wrong_type {
     int id = 0;
     int name = 0; // a text column
@@ -101,6 +107,15 @@ ASIOPG_TEST_CASE(mismatches_are_reported_before_any_field_is_read) {
         return e.code() == client_errc::conversion_error && w.find("name") != std::string::npos &&
                w.find("text") != std::string::npos;
     });
+}
+
+ASIOPG_TEST_CASE(arrays_of_unknown_types_map_into_members) {
+    session s;
+    BOOST_TEST(!s.exec("DROP TYPE IF EXISTS rows_mood; CREATE TYPE rows_mood AS ENUM ('sad', 'ok')").ec);
+    result r = extended(s, "SELECT 1 AS id, ARRAY['ok', 'sad']::rows_mood[] AS moods");
+    auto v = r.rows<rows_test::with_enum_array>();
+    BOOST_TEST_REQUIRE(v.size() == 1u);
+    BOOST_TEST((v[0].moods == std::vector<std::string>{"ok", "sad"}));
 }
 
 ASIOPG_TEST_CASE(empty_result_gives_no_rows_but_is_still_checked) {

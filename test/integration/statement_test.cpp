@@ -148,6 +148,32 @@ ASIOPG_TEST_CASE(stale_statement_inside_a_transaction_is_reported) {
     BOOST_TEST((*after.value)[0][0].as<int>() == 3);
 }
 
+// The cache's column types are learnt again after the result type changed.
+ASIOPG_TEST_CASE(column_types_relearnt_after_reprepare) {
+    statement_session s;
+    s.conn.set_statement_cache(100, 1);
+    BOOST_TEST(!s.exec("CREATE TEMP TABLE shape (a int, t timestamptz)").ec);
+    BOOST_TEST(!s.exec("INSERT INTO shape VALUES (1, now())").ec);
+    for (int i = 0; i < 2; ++i) BOOST_TEST(!s.exec("SELECT * FROM shape WHERE a = $1", params(1)).ec);
+    BOOST_TEST(!s.exec("ALTER TABLE shape ADD COLUMN r int4range DEFAULT '[1,5)'").ec);
+    auto r = s.exec("SELECT * FROM shape WHERE a = $1", params(1));
+    BOOST_TEST_REQUIRE(!r.ec, s.conn.get_diagnostics().message);
+    BOOST_TEST((*r.value)[0]["r"].as<std::string>() == "[1,5)");
+}
+
+// Dropping evicted statements must not abort the user's transaction.
+ASIOPG_TEST_CASE(eviction_inside_a_transaction_is_deferred) {
+    statement_session s;
+    s.conn.set_statement_cache(1, 1);
+    BOOST_TEST(!s.exec("BEGIN").ec);
+    BOOST_TEST(!s.exec("SELECT $1::int AS a", params(1)).ec);
+    BOOST_TEST(!s.exec("DEALLOCATE ALL").ec);
+    auto b = s.exec("SELECT $1::int AS b", params(2)); // evicts a: its DEALLOCATE waits
+    BOOST_TEST_REQUIRE(!b.ec, s.conn.get_diagnostics().message);
+    BOOST_TEST(!s.exec("COMMIT").ec);
+    BOOST_TEST(!s.exec("SELECT $1::int AS c", params(3)).ec); // now outside: dropped (error ignored)
+}
+
 // Binary results where they are faster (date/time columns), text elsewhere — once the
 // statement's columns are known.
 ASIOPG_TEST_CASE(result_format_is_chosen_per_statement) {

@@ -239,6 +239,24 @@ ASIOPG_TEST_CASE(array_parameters) {
     }
 }
 
+// Review regressions: decoders agree across formats; timetz renders; unknown arrays map.
+ASIOPG_TEST_CASE(decoders_agree_in_both_formats) {
+    for (data_format f : both_formats) {
+        BOOST_TEST_CONTEXT(name(f)) {
+            format_session s(f);
+            result r = s.row("SELECT '42'::text, '7'::varchar, 3::float8, 4294967295::oid, "
+                             "'04:05:06.5+05:30'::timetz, '23:59:59-08'::timetz, 2.5::float8");
+            BOOST_TEST(r[0][0].as<int>() == 42);
+            BOOST_TEST(r[0][1].as<double>() == 7.0);
+            BOOST_TEST(r[0][2].as<int>() == 3);
+            BOOST_TEST(r[0][3].as<double>() == 4294967295.0);
+            BOOST_TEST(r[0][4].as<std::string>() == "04:05:06.5+05:30");
+            BOOST_TEST(r[0][5].as<std::string>() == "23:59:59-08");
+            BOOST_CHECK_THROW((void)r[0][6].as<int>(), error_with_diagnostics); // a fraction
+        }
+    }
+}
+
 ASIOPG_TEST_CASE(reading_a_null_names_the_column) {
     format_session s(data_format::binary);
     result r = s.row("SELECT NULL::int AS maybe");

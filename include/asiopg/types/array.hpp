@@ -106,7 +106,8 @@ struct result_traits<T, std::enable_if_t<detail::is_array_vector<T>::value>> {
         std::size_t pos = 0;
         detail::fill_array(out, a, 0, pos, v);
     }
-    static bool accepts(oid t) noexcept { return element_oid_of(t) != 0; }
+    // Known arrays, and types asiopg does not know (arrays of enums, of composites …).
+    static bool accepts(oid t) noexcept { return element_oid_of(t) != 0 || !known_type(t); }
 };
 
 /// Vectors (nested for several dimensions, rectangular) are sent as arrays of their elements'

@@ -126,7 +126,7 @@ protected:
         case kind::statement: return start_stage(impl, stage::execute);
         case kind::prepare:
             name_ = impl.next_statement_name();
-            return start_stage(impl, impl.statements.to_deallocate.empty() ? stage::prepare : stage::deallocate);
+            return start_stage(impl, deallocate_now(impl) ? stage::deallocate : stage::prepare);
         case kind::extended: break;
         }
         auto& cache = impl.statements;
@@ -158,7 +158,13 @@ protected:
             return start_stage(impl, stage::execute);
         }
         name_ = impl.next_statement_name();
-        return start_stage(impl, cache.to_deallocate.empty() ? stage::prepare : stage::deallocate);
+        return start_stage(impl, deallocate_now(impl) ? stage::deallocate : stage::prepare);
+    }
+
+    // Evicted statements are dropped before a prepare, but only outside a transaction block: a
+    // DEALLOCATE that fails (the statement already gone) would abort the user's transaction.
+    static bool deallocate_now(connection_impl& impl) {
+        return !impl.statements.to_deallocate.empty() && PQtransactionStatus(impl.pg) == PQTRANS_IDLE;
     }
 
     step start_stage(connection_impl& impl, stage st) {
@@ -229,10 +235,16 @@ protected:
             diag_ = {};
             result_ = result{};
             cached_->name.clear();
+            cached_->columns.clear(); // the result type changed: learn it again
+            cached_->described = false;
             name_ = impl.next_statement_name();
             return start_stage(impl, stage::prepare);
         }
-        if (stale && cached_) cached_->name.clear(); // prepare afresh next time
+        if (stale && cached_) { // prepare afresh next time
+            cached_->name.clear();
+            cached_->columns.clear();
+            cached_->described = false;
+        }
         if (cached_ && !error_ && !cached_->described && result_.native_handle()) {
             const pg_result* last = result_.native_handle();
             for (int i = 0; i < PQnfields(last); ++i) cached_->columns.push_back(PQftype(last, i));

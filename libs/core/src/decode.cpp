@@ -175,6 +175,12 @@ oid element_oid_of(oid array) noexcept {
     return 0;
 }
 
+bool known_type(oid type) noexcept {
+    for (const auto& r : type_table)
+        if (r.element == type || (r.array != 0 && r.array == type)) return true;
+    return false;
+}
+
 std::string type_name_of(oid type) {
     for (const auto& r : type_table) {
         if (r.element == type) return r.name;
@@ -201,6 +207,8 @@ bool accepts_floating(oid t) noexcept {
 
 // Integers arrive as int2/int4/int8/oid (binary) or text; a numeric must have no fraction.
 static bool integer_of(const value_view& v, std::int64_t& s, std::uint64_t& u, bool& negative, const char* cpp) {
+    if (is_binary(v) && text_like(v.type)) // text columns send the same bytes in both formats
+        return integer_of({v.bytes, data_format::text, v.type}, s, u, negative, cpp);
     if (is_binary(v)) {
         const std::size_t n = v.bytes.size();
         if ((v.type == oids::int2 && n == 2) || (v.type == oids::int4 && n == 4) || (v.type == oids::int8 && n == 8)) {
@@ -215,8 +223,9 @@ static bool integer_of(const value_view& v, std::int64_t& s, std::uint64_t& u, b
             negative = false;
             return true;
         }
-        if (v.type == oids::numeric) {
-            std::string t = numeric_text(v);
+        if (v.type == oids::numeric || v.type == oids::float4 || v.type == oids::float8) {
+            std::string t; // as its text reads: 3 is an integer, 3.5 is not
+            decode_text(v, t);
             return integer_of({t, data_format::text, v.type}, s, u, negative, cpp);
         }
         conversion_failed(v, cpp, "not an integer type");
@@ -255,6 +264,7 @@ std::uint64_t decode_unsigned(const value_view& v, std::uint64_t max, const char
 }
 
 double decode_double(const value_view& v, const char* cpp_type) {
+    if (is_binary(v) && text_like(v.type)) return decode_double({v.bytes, data_format::text, v.type}, cpp_type);
     if (is_binary(v)) {
         const std::size_t n = v.bytes.size();
         if (v.type == oids::float8 && n == 8) {
@@ -271,6 +281,8 @@ double decode_double(const value_view& v, const char* cpp_type) {
         }
         if (v.type == oids::int2 || v.type == oids::int4 || v.type == oids::int8)
             return static_cast<double>(read_be(v.bytes.data(), n));
+        if (v.type == oids::oid_ && n == 4)
+            return static_cast<double>(static_cast<std::uint32_t>(read_be(v.bytes.data(), 4)));
         if (v.type == oids::numeric) {
             std::string t = numeric_text(v);
             return decode_double({t, data_format::text, v.type}, cpp_type);
@@ -330,6 +342,35 @@ void decode_text(const value_view& v, std::string& out) {
         return;
     }
     case oids::inet: case oids::cidr: out = inet_text(v); return;
+    case oids::timetz: { // int64 µs since midnight, then the zone in seconds *west* of UTC
+        if (b.size() != 12) conversion_failed(v, "std::string", "a timetz has 12 bytes");
+        std::int64_t us = read_be(b.data(), 8);
+        auto west = static_cast<std::int32_t>(read_be(b.data() + 8, 4));
+        char buf[64];
+        int n = std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(us / 3600000000),
+                              static_cast<long long>(us / 60000000 % 60), static_cast<long long>(us / 1000000 % 60));
+        out.assign(buf, static_cast<std::size_t>(n));
+        if (long long frac = us % 1000000) {
+            n = std::snprintf(buf, sizeof buf, ".%06lld", frac);
+            std::string f(buf, static_cast<std::size_t>(n));
+            while (f.back() == '0') f.pop_back();
+            out += f;
+        }
+        int east = -west;
+        out += east < 0 ? '-' : '+';
+        east = east < 0 ? -east : east;
+        n = std::snprintf(buf, sizeof buf, "%02d", east / 3600);
+        out.append(buf, static_cast<std::size_t>(n));
+        if (east % 3600) {
+            n = std::snprintf(buf, sizeof buf, ":%02d", east / 60 % 60);
+            out.append(buf, static_cast<std::size_t>(n));
+            if (east % 60) {
+                n = std::snprintf(buf, sizeof buf, ":%02d", east % 60);
+                out.append(buf, static_cast<std::size_t>(n));
+            }
+        }
+        return;
+    }
     case oids::jsonb: // version byte, then the text
         if (b.empty() || b[0] != 1) conversion_failed(v, "std::string", "unknown jsonb version");
         out.assign(b.substr(1));

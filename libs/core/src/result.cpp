@@ -34,7 +34,7 @@ void field_view::rethrow_with_column() const {
         throw;
     } catch (const error_with_diagnostics& e) {
         diagnostics d = e.get_diagnostics();
-        d.message = "column \"" + std::string(column_name()) + "\" (" + type_name_of(type()) + "): " + d.message;
+        d.message = "column \"" + std::string(column_name()) + "\": " + d.message; // d names the types
         if (d.column.empty()) d.column = std::string(column_name());
         throw error_with_diagnostics(e.code(), std::move(d));
     }
