@@ -27,6 +27,33 @@ class result;
 class row_batch;
 
 namespace detail {
+// Iterates positions [0, n) of `h` — a view held by value, or a pointer to a container —
+// yielding `h[i]`. Holds no reference to a temporary, so `r[0].begin()` stays valid.
+template <class Handle, class Value>
+class index_iterator {
+public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Value;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = Value;
+    index_iterator() = default;
+    index_iterator(Handle h, std::size_t i) noexcept : h_(h), i_(i) {}
+    Value operator*() const noexcept {
+        if constexpr (std::is_pointer_v<Handle>) return (*h_)[i_];
+        else return h_[i_];
+    }
+    index_iterator& operator++() noexcept { ++i_; return *this; }
+    index_iterator operator++(int) noexcept { auto t = *this; ++i_; return t; }
+    friend bool operator==(const index_iterator& a, const index_iterator& b) noexcept { return a.i_ == b.i_; }
+    friend difference_type operator-(const index_iterator& a, const index_iterator& b) noexcept {
+        return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+    }
+private:
+    Handle h_{};
+    std::size_t i_ = 0;
+};
+
 struct result_access { // lets the library hand libpq results to a `result` or a `row_batch`
     static void append(result& r, pg_result* res);
     static void append(row_batch& b, pg_result* res);
@@ -92,27 +119,7 @@ private:
 /// Valid while the `result` it comes from is alive.
 class row_view {
 public:
-    class iterator {
-    public:
-        using iterator_category = std::random_access_iterator_tag;
-        using value_type = field_view;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = field_view;
-        iterator() = default;
-        iterator(const pg_result* r, int row, int col) noexcept : r_(r), row_(row), col_(col) {}
-        field_view operator*() const noexcept { return {r_, row_, col_}; }
-        iterator& operator++() noexcept { ++col_; return *this; }
-        iterator operator++(int) noexcept { auto t = *this; ++col_; return t; }
-        friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.col_ == b.col_; }
-        friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
-            return a.col_ - b.col_;
-        }
-    private:
-        const pg_result* r_ = nullptr;
-        int row_ = 0;
-        int col_ = 0;
-    };
+    using iterator = detail::index_iterator<row_view, field_view>;
 
     row_view() = default;
     row_view(const pg_result* res, int row) noexcept : res_(res), row_(row) {}
@@ -136,8 +143,8 @@ public:
     template <class T>
         requires detail::is_row_type_v<T>
     T as() const;
-    iterator begin() const noexcept { return {res_, row_, 0}; }
-    iterator end() const noexcept { return {res_, row_, static_cast<int>(size())}; }
+    iterator begin() const noexcept { return {*this, 0}; }
+    iterator end() const noexcept { return {*this, size()}; }
     int index() const noexcept { return row_; }
 
 private:
@@ -148,26 +155,7 @@ private:
 /// Read access to the outcome of one statement: rows, columns, affected rows, command tag.
 class result_view {
 public:
-    class iterator {
-    public:
-        using iterator_category = std::random_access_iterator_tag;
-        using value_type = row_view;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = row_view;
-        iterator() = default;
-        iterator(const pg_result* r, int row) noexcept : r_(r), row_(row) {}
-        row_view operator*() const noexcept { return {r_, row_}; }
-        iterator& operator++() noexcept { ++row_; return *this; }
-        iterator operator++(int) noexcept { auto t = *this; ++row_; return t; }
-        friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
-        friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
-            return a.row_ - b.row_;
-        }
-    private:
-        const pg_result* r_ = nullptr;
-        int row_ = 0;
-    };
+    using iterator = detail::index_iterator<result_view, row_view>;
 
     result_view() = default;
     explicit result_view(const pg_result* res) noexcept : res_(res) {}
@@ -179,8 +167,8 @@ public:
     row_view operator[](std::size_t row) const noexcept { return {res_, static_cast<int>(row)}; }
     /// Row by position. \throws error_with_diagnostics (`client_errc::index_out_of_range`).
     row_view at(std::size_t row) const;
-    iterator begin() const noexcept { return {res_, 0}; }
-    iterator end() const noexcept { return {res_, static_cast<int>(size())}; }
+    iterator begin() const noexcept { return {*this, 0}; }
+    iterator end() const noexcept { return {*this, size()}; }
 
     /// Number of columns.
     std::size_t columns() const noexcept;

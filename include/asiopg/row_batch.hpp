@@ -17,26 +17,7 @@ namespace asiopg {
 /// views) die with the next read or the batch. Move-only.
 class row_batch {
 public:
-    class iterator {
-    public:
-        using iterator_category = std::random_access_iterator_tag;
-        using value_type = row_view;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = row_view;
-        iterator() = default;
-        iterator(const row_batch* b, std::size_t i) noexcept : b_(b), i_(i) {}
-        row_view operator*() const noexcept { return (*b_)[i_]; }
-        iterator& operator++() noexcept { ++i_; return *this; }
-        iterator operator++(int) noexcept { auto t = *this; ++i_; return t; }
-        friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
-        friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
-            return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
-        }
-    private:
-        const row_batch* b_ = nullptr;
-        std::size_t i_ = 0;
-    };
+    using iterator = detail::index_iterator<const row_batch*, row_view>;
 
     row_batch() = default;
     row_batch(row_batch&& other) noexcept;
