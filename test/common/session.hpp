@@ -27,8 +27,8 @@ struct session {
     }
     /// Runs `sql` with bound parameters (extended protocol), whatever the outcome.
     template <class... Ts>
-    outcome<result> exec(std::string_view sql, const param_list<Ts...>& ps) {
-        return run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, ps, tok); });
+    outcome<result> exec(std::string_view sql, const param_list<Ts...>& ps, style s = style::callback) {
+        return run<result>(s, ctx, [&](auto&& tok) { return conn.async_execute(sql, ps, tok); });
     }
     /// Runs `sql` and requires success.
     result query(std::string_view sql) { return required(exec(sql), sql); }
@@ -37,7 +37,7 @@ struct session {
 
 private:
     result required(outcome<result> out, std::string_view sql) {
-        BOOST_TEST_REQUIRE(!out.ec, sql << ": " << conn.get_diagnostics().to_string());
+        BOOST_TEST_REQUIRE(!out.ec, sql.substr(0, 200) << ": " << conn.get_diagnostics().to_string());
         return std::move(*out.value);
     }
 };

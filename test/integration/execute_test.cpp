@@ -1,7 +1,7 @@
 // Queries, results, session facts, and query-time faults against the real server.
 #include <asiopg/connection.hpp>
 
-#include "server.hpp"
+#include "session.hpp"
 #include "styles.hpp"
 #include "test_case.hpp"
 
@@ -19,21 +19,12 @@ using namespace asiopg::test;
 
 namespace {
 
-struct connected {
-    asio::io_context ctx;
-    connection conn{ctx};
-    connected() {
-        auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(tcp_conninfo(), tok); });
-        BOOST_TEST_REQUIRE(!out.ec, "connect: " << conn.get_diagnostics().message);
-    }
-    result query(std::string_view sql) {
-        auto out = run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, tok); });
-        BOOST_TEST_REQUIRE(!out.ec, sql << ": " << conn.get_diagnostics().to_string());
-        return std::move(*out.value);
-    }
+// Here a query with parameters reports its outcome instead of requiring success.
+struct connected : session {
+    result query(std::string_view sql) { return session::query(sql); }
     template <class... Ts>
     outcome<result> query(std::string_view sql, const param_list<Ts...>& ps, style s = style::callback) {
-        return run<result>(s, ctx, [&](auto&& tok) { return conn.async_execute(sql, ps, tok); });
+        return exec(sql, ps, s);
     }
 };
 

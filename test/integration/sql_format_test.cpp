@@ -5,7 +5,7 @@
 #include <asiopg/sql_format.hpp>
 #include <asiopg/types/array.hpp>
 
-#include "server.hpp"
+#include "session.hpp"
 #include "styles.hpp"
 #include "test_case.hpp"
 
@@ -23,21 +23,8 @@ using namespace asiopg::test;
 
 namespace {
 
-struct connected {
-    asio::io_context ctx;
-    connection conn{ctx};
-    connected() {
-        auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(tcp_conninfo(), tok); });
-        BOOST_TEST_REQUIRE(!out.ec, "connect: " << conn.get_diagnostics().message);
-    }
-    result query(std::string_view sql) {
-        auto out = run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, tok); });
-        BOOST_TEST_REQUIRE(!out.ec, sql.substr(0, 200) << ": " << conn.get_diagnostics().to_string());
-        return std::move(*out.value);
-    }
-    outcome<result> try_query(std::string_view sql) {
-        return run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, tok); });
-    }
+struct connected : session {
+    outcome<result> try_query(std::string_view sql) { return exec(sql); }
     bool table_exists(std::string_view name) {
         return query(format_sql(conn, "SELECT to_regclass({}) IS NOT NULL", escape_identifier(conn, name)))[0][0].as<bool>();
     }

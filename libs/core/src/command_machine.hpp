@@ -46,8 +46,7 @@ public:
         if (ec) return abandon(impl, ec);
         switch (state_) {
         case state::flushing:
-            if (!PQconsumeInput(impl.pg)) return lost(impl);
-            impl.drain_notifications();
+            if (!impl.consume_input()) return lost(impl);
             return flush(impl);
         case state::copy_out: return read_copy_out(impl);
         default: return read(impl, true);
@@ -277,8 +276,7 @@ protected:
     // Hands out every complete result before waiting again. `consume`: the socket was readable.
     step read(connection_impl& impl, bool consume) {
         if (consume) {
-            if (!PQconsumeInput(impl.pg)) return lost(impl);
-            impl.drain_notifications();
+            if (!impl.consume_input()) return lost(impl);
         }
         while (!PQisBusy(impl.pg)) {
             PGresult* res = PQgetResult(impl.pg);
@@ -343,8 +341,7 @@ protected:
     }
     step read_copy_out(connection_impl& impl) {
         if (state_ == state::copy_out) {
-            if (!PQconsumeInput(impl.pg)) return lost(impl);
-            impl.drain_notifications();
+            if (!impl.consume_input()) return lost(impl);
         }
         if (std::optional<step> s = read_copy_out_rows(impl)) return *s;
         state_ = state::reading;

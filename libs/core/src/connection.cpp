@@ -114,6 +114,12 @@ void connection_impl::start_resolve(std::uint64_t id, const std::string& host) {
                            });
 }
 
+bool connection_impl::consume_input() {
+    if (!PQconsumeInput(pg)) return false;
+    drain_notifications();
+    return true;
+}
+
 void connection_impl::drain_notifications() {
     while (PGnotify* n = PQnotifies(pg)) {
         // Bounded until LISTEN consumers exist: the oldest are dropped first.

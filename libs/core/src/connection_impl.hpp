@@ -126,7 +126,10 @@ public:
     // Resolves `host` for operation `id`; the operation waits on `resolve_signal`.
     void start_resolve(std::uint64_t id, const std::string& host);
 
-    // After PQconsumeInput: moves notifications out of libpq.
+    // The socket was readable: reads what is there and moves notifications out of libpq.
+    // False when the connection broke.
+    bool consume_input();
+    // Moves notifications out of libpq.
     void drain_notifications();
 
     // Records a failure for the operation and for the connection.

@@ -84,8 +84,7 @@ public:
 private:
     step read(connection_impl& impl, bool consume) {
         if (consume) {
-            if (!PQconsumeInput(impl.pg)) return lost(impl);
-            impl.drain_notifications();
+            if (!impl.consume_input()) return lost(impl);
         }
         while (!PQisBusy(impl.pg)) {
             PGresult* res = PQgetResult(impl.pg);
