@@ -5,6 +5,7 @@
 #include <asiopg/detail/initiate.hpp>
 #include <asiopg/diagnostics.hpp>
 #include <asiopg/error.hpp>
+#include <asiopg/param_buffer.hpp>
 #include <asiopg/params.hpp>
 #include <asiopg/result.hpp>
 #include <asiopg/row_batch.hpp>
@@ -133,6 +134,14 @@ public:
                                                           std::forward<Token>(token), sql, ps);
     }
 
+    /// The same with parameters held by a `param_buffer` (built at run time); it must stay
+    /// valid until the operation is initiated.
+    template <class Token = boost::asio::deferred_t>
+    auto async_execute(std::string_view sql, const param_buffer& ps, Token&& token = {}) {
+        return detail::initiate<void(error_code, result)>(execute_initiation{state()},
+                                                          std::forward<Token>(token), sql, &ps);
+    }
+
     /// Prepares `sql` on the server (Parse, then Describe): the statement's parameter types and
     /// result columns come with it. Signature: `void(error_code, statement)`. `sql` must stay
     /// valid until the operation starts. The statement belongs to this session.
@@ -195,6 +204,20 @@ public:
                                                                std::forward<Token>(token), &batch, max_rows);
     }
 
+    /// A round trip that does no work on the server (an empty query): checks the connection is
+    /// alive and the server answering. Signature: `void(error_code)`.
+    template <class Token = boost::asio::deferred_t>
+    auto async_ping(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(ping_initiation{state()}, std::forward<Token>(token));
+    }
+
+    /// Reads, without blocking and without a round trip, what the server sent while the
+    /// connection was idle — notifications, notices, or the error and end of stream of a
+    /// backend that was terminated or shut down — and returns `is_open()`. A connection found
+    /// dead is closed, its diagnostics in `get_diagnostics()`. Costs one `recv` when nothing
+    /// is pending. Does nothing (returns true) while an operation is in flight.
+    bool poll_input() noexcept;
+
     /// Closes the connection; an operation in flight completes with `operation_aborted`.
     /// Signature: `void(error_code)`; never fails; idempotent.
     template <class Token = boost::asio::deferred_t>
@@ -248,6 +271,7 @@ private:
                                      diagnostics*, const error_with_diagnostics* refused,
                                      handler<void(error_code, result)>);
     static void async_close_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
+    static void async_ping_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
     static void async_start_stream_erased(impl_ptr, std::string_view sql, std::span<const param_ref> params,
                                           bool extended, diagnostics*, const error_with_diagnostics* refused,
                                           handler<void(error_code)>);
@@ -299,6 +323,12 @@ private:
             async_execute_erased(impl, sql, refs, true, diag, nullptr,
                                  handler<void(error_code, result)>(std::forward<Handler>(h)));
         }
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag, std::string_view sql, const param_buffer* ps) const {
+            std::span<const param_ref> refs = ps->refs(); // before `h` moves: ps may live in it
+            async_execute_erased(impl, sql, refs, true, diag, nullptr,
+                                 handler<void(error_code, result)>(std::forward<Handler>(h)));
+        }
         template <class Handler, class... Ts>
         void operator()(Handler&& h, diagnostics* diag, const statement& st, const param_list<Ts...>& ps) const {
             std::array<param_ref, sizeof...(Ts)> refs;
@@ -343,6 +373,12 @@ private:
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
             async_prepare_erased(impl, sql, diag, handler<void(error_code, statement)>(std::forward<Handler>(h)));
+        }
+    };
+    struct ping_initiation : initiation_base {
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag) const {
+            async_ping_erased(impl, diag, handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
     struct close_initiation : initiation_base {

@@ -30,6 +30,8 @@ enum class client_errc : int {
     column_not_found,       ///< no column has the requested name
     index_out_of_range,     ///< row or column index out of range
     invalid_statement,      ///< a statement not prepared on this session, or wrong parameter count
+    pool_exhausted,         ///< no pooled connection became free within the acquire timeout
+    pool_closed,            ///< the connection pool is closed (or closing)
 };
 
 /// The category of `client_errc` ("asiopg.client").

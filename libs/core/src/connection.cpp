@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include <sys/socket.h>
+
 namespace asiopg {
 namespace detail {
 
@@ -255,6 +257,51 @@ std::optional<data_format> connection::result_format() const noexcept {
 }
 
 bool connection::is_open() const noexcept { return impl_ && impl_->connected(); }
+
+namespace {
+// What a non-blocking peek at libpq's socket finds.
+enum class peeked { nothing, data, end_of_stream };
+peeked peek(int fd) noexcept {
+    char byte;
+    ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return peeked::data;
+    if (n == 0) return peeked::end_of_stream;
+    return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? peeked::nothing : peeked::end_of_stream;
+}
+} // namespace
+
+bool connection::poll_input() noexcept {
+    if (!is_open()) return false;
+    detail::connection_impl& impl = *impl_;
+    if (impl.active_op != 0) return true; // the operation owns the input
+    // Peek first: a healthy idle connection costs one recv and nothing of libpq's.
+    peeked p = peek(PQsocket(impl.pg));
+    if (p == peeked::nothing) return true;
+    bool alive = true;
+    const std::size_t notices_before = impl.notices.size();
+    const char* last_before = notices_before ? impl.notices.back().c_str() : nullptr;
+    if (p == peeked::data) {
+        // Parses what arrived: notifications, notices, a FATAL sent while idle (libpq hands that
+        // to the notice receiver), then looks again for the end of the stream behind it.
+        alive = impl.consume_input() && !PQisBusy(impl.pg) && impl.connected();
+        if (alive && peek(PQsocket(impl.pg)) == peeked::end_of_stream) alive = false;
+    } else {
+        alive = false;
+    }
+    if (alive) return true;
+    try {
+        // The server's own words (FATAL 57P01 …) if it sent any before leaving.
+        bool new_notice = impl.notices.size() != notices_before ||
+                          (!impl.notices.empty() && impl.notices.back().c_str() != last_before);
+        std::string message = new_notice ? impl.notices.back() : impl.libpq_message();
+        while (!message.empty() && message.back() == '\n') message.pop_back();
+        if (message.empty()) message = "server closed the connection";
+        impl.last_diagnostics = impl.client_diagnostics(std::move(message));
+    } catch (...) {
+    }
+    impl.close();
+    return false;
+}
 int connection::backend_pid() const noexcept { return is_open() ? PQbackendPID(impl_->pg) : 0; }
 int connection::server_version() const noexcept { return is_open() ? PQserverVersion(impl_->pg) : 0; }
 

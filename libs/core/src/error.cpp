@@ -66,6 +66,8 @@ public:
         case client_errc::column_not_found: return "no column with this name";
         case client_errc::index_out_of_range: return "index out of range";
         case client_errc::invalid_statement: return "the statement is not prepared on this session";
+        case client_errc::pool_exhausted: return "no connection became available in the pool within the acquire timeout";
+        case client_errc::pool_closed: return "the connection pool is closed";
         }
         return "unknown asiopg client error";
     }

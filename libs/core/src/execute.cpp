@@ -15,6 +15,14 @@ public:
     }
 };
 
+// An empty query: the cheapest round trip libpq can make (PGRES_EMPTY_QUERY).
+class ping_machine : public command_machine {
+public:
+    explicit ping_machine(diagnostics* diag_out) : command_machine(kind::simple, "", {}, nullptr, diag_out, nullptr) {}
+    template <class Self>
+    void complete(Self& self, error_code ec) { self.complete(ec); }
+};
+
 class prepare_machine : public command_machine {
 public:
     prepare_machine(std::string_view sql, diagnostics* diag_out)
@@ -57,6 +65,10 @@ void connection::async_execute_statement_erased(impl_ptr impl, const statement& 
         std::move(impl),
         detail::execute_machine(detail::command_machine::kind::statement, st.sql(), params, &st, diag, refused),
         std::move(h));
+}
+
+void connection::async_ping_erased(impl_ptr impl, diagnostics* diag, handler<void(error_code)> h) {
+    detail::run<void(error_code)>(std::move(impl), detail::ping_machine(diag), std::move(h));
 }
 
 void connection::async_prepare_erased(impl_ptr impl, std::string_view sql, diagnostics* diag,

@@ -1,0 +1,443 @@
+#include "pool_impl.hpp"
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace asiopg::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+pool_limits limits_of(const pool_params& p) {
+    auto non_negative = [](std::chrono::milliseconds d) {
+        return d < std::chrono::milliseconds::zero() ? pool_duration::zero() : pool_duration(d);
+    };
+    pool_limits l;
+    l.min_size = p.min_size;
+    l.max_size = p.max_size;
+    l.max_concurrent_opens = p.max_concurrent_connects;
+    l.acquire_timeout = p.acquire_timeout < std::chrono::milliseconds::zero() ? pool_duration(-1)
+                                                                                : pool_duration(p.acquire_timeout);
+    l.retry_interval = non_negative(p.retry_interval);
+    l.max_retry_interval = std::max(non_negative(p.max_retry_interval), l.retry_interval);
+    l.max_lifetime = non_negative(p.max_lifetime);
+    l.max_idle_time = non_negative(p.max_idle_time);
+    l.health_check_interval = non_negative(p.health_check_interval);
+    return l;
+}
+
+// The server is up and refuses us for a reason that waiting will not fix.
+bool refused_for_good(const error_code& ec, const diagnostics& d) {
+    if (ec == client_errc::invalid_conninfo) return true;
+    const std::string& m = d.message;
+    return m.find("authentication failed") != std::string::npos || m.find("pg_hba.conf") != std::string::npos ||
+           (m.find("FATAL") != std::string::npos && m.find("does not exist") != std::string::npos);
+}
+
+// Bounds a background operation on a node: when `after` passes first, the connection is
+// closed, which completes the operation with an error.
+std::shared_ptr<asio::steady_timer> guard(const std::shared_ptr<void>& keep, connection& conn,
+                                          const asio::any_io_executor& strand, std::chrono::milliseconds after) {
+    if (after <= std::chrono::milliseconds::zero()) return nullptr;
+    auto t = std::make_shared<asio::steady_timer>(strand, after);
+    t->async_wait([keep, &conn](error_code ec) {
+        if (!ec) conn.close();
+    });
+    return t;
+}
+
+} // namespace
+
+// Runs `h(args…)` later on its associated executor (the pool's by default), never inline. The
+// handler's cancellation slot is cleared first: the waiter is no longer cancellable.
+template <class Handler, class... Args>
+void pool_impl::post_completion(Handler h, Args... args) {
+    auto ex = asio::get_associated_executor(h, ex_);
+    asio::post(ex_, asio::bind_executor(ex, [h = std::move(h), ... args = std::move(args)]() mutable {
+                   auto slot = h.get_cancellation_slot();
+                   if (slot.is_connected()) slot.clear();
+                   std::move(h)(std::move(args)...);
+               }));
+}
+
+pool_impl::pool_impl(executor_type ex, pool_params params)
+    : ex_(std::move(ex)), params_(std::move(params)), machine_(limits_of(params_)), timer_(ex_) {}
+
+template <class F>
+void pool_impl::with_lock(F&& f) {
+    lock lk(mtx_);
+    f(pool_clock::now());
+    run(lk);
+}
+
+void pool_impl::start() {
+    with_lock([&](pool_time now) { machine_.start(now); });
+}
+
+// ---- the action loop ----
+
+void pool_impl::run(lock& lk) {
+    std::vector<pool_action> actions;
+    machine_.take_actions(actions);
+    std::vector<task> tasks;
+    tasks.reserve(actions.size());
+    for (const pool_action& a : actions) {
+        tasks.push_back(task{a, nullptr, {}, {}, {}});
+        prepare(tasks.back());
+    }
+    rearm();
+    std::vector<close_handler> closed;
+    if (machine_.finished()) {
+        closed.swap(closed_waiters_);
+        timer_.cancel();
+    }
+    lk.unlock();
+    for (task& t : tasks) perform(t);
+    for (close_handler& h : closed) {
+        post_completion(std::move(h), error_code{});
+    }
+}
+
+// Under the lock: find or create what the action works on.
+void pool_impl::prepare(task& t) {
+    const pool_action& a = t.action;
+    switch (a.kind) {
+    case pool_action::open:
+        t.nd = std::make_shared<node>(asio::make_strand(ex_));
+        nodes_.emplace(a.node, t.nd);
+        break;
+    case pool_action::close: {
+        auto it = nodes_.find(a.node);
+        if (it == nodes_.end()) break;
+        t.nd = it->second;
+        // A borrowed connection stays known until its handle comes back (terminate()).
+        if (t.nd->borrowed) t.nd->terminated = true;
+        else nodes_.erase(it);
+        break;
+    }
+    case pool_action::grant:
+    case pool_action::fail: {
+        auto it = waiters_.find(a.waiter.id);
+        if (it != waiters_.end()) {
+            t.w.emplace(std::move(it->second));
+            waiters_.erase(it);
+        }
+        if (a.kind == pool_action::grant) {
+            t.nd = nodes_.at(a.node);
+            t.nd->borrowed = true;
+            break;
+        }
+        switch (a.failure) {
+        case acquire_failure::exhausted: {
+            t.ec = client_errc::pool_exhausted;
+            t.diag.message = "no connection available within " + std::to_string(params_.acquire_timeout.count()) +
+                             " ms: " + std::to_string(machine_.count(pool_machine::node_state::borrowed)) +
+                             " in use, max_size " + std::to_string(machine_.limits().max_size);
+            break;
+        }
+        case acquire_failure::connect_error:
+            t.ec = last_connect_ec_ ? last_connect_ec_ : error_code(client_errc::connect_failed);
+            t.diag = last_connect_diag_;
+            break;
+        case acquire_failure::closed:
+            t.ec = client_errc::pool_closed;
+            t.diag.message = "the connection pool is closed";
+            break;
+        case acquire_failure::cancelled:
+            t.ec = asio::error::operation_aborted;
+            if (machine_.server_down()) t.diag = last_connect_diag_;
+            break;
+        }
+        break;
+    }
+    case pool_action::reset:
+    case pool_action::check: t.nd = nodes_.at(a.node); break;
+    }
+}
+
+// After unlocking: the I/O and the completions.
+void pool_impl::perform(task& t) {
+    switch (t.action.kind) {
+    case pool_action::open: return open(t.action.node, t.nd);
+    case pool_action::close:
+        if (t.nd) {
+            executor_type strand = t.nd->strand;
+            asio::post(strand, [nd = std::move(t.nd)] { nd->conn.close(); });
+        }
+        return;
+    case pool_action::grant: return grant(t);
+    case pool_action::fail:
+        if (!t.w) return;
+        if (t.w->out) *t.w->out = std::move(t.diag);
+        return deliver(std::move(*t.w), t.ec, pooled_connection());
+    case pool_action::reset: return reset(t.action.node, t.nd);
+    case pool_action::check: return check(t.action.node, t.nd);
+    }
+}
+
+// Under the lock: the timer fires at the machine's next wakeup (only ever moved earlier here; a
+// wakeup that moved later just finds nothing to do and re-arms).
+void pool_impl::rearm() {
+    pool_time next = machine_.next_wakeup();
+    if (machine_.finished() || next >= armed_) return;
+    armed_ = next;
+    std::uint64_t generation = ++timer_generation_;
+    timer_.expires_at(next);
+    timer_.async_wait([weak = weak_from_this(), generation](error_code ec) {
+        auto self = weak.lock();
+        if (!self || ec == asio::error::operation_aborted) return;
+        lock lk(self->mtx_);
+        if (generation != self->timer_generation_) return;
+        self->armed_ = pool_time::max();
+        self->machine_.tick(pool_clock::now());
+        self->run(lk);
+    });
+}
+
+// ---- opening ----
+
+// Runs a user hook on the node's connection, on its strand. `finish(ec, diag)` runs exactly once,
+// on the strand: when the hook calls its handler, or with an error if the hook throws.
+template <class Finish>
+void pool_impl::run_hook(const connection_hook& hook, const std::shared_ptr<node>& nd, const char* name,
+                         Finish finish) {
+    auto pending = std::make_shared<std::optional<Finish>>(std::move(finish));
+    auto call = [pending, nd, name](error_code ec, std::string why = {}) {
+        if (!*pending) return; // a hook that calls back twice, or throws after calling back
+        Finish f = std::move(**pending);
+        pending->reset();
+        diagnostics d;
+        if (ec) {
+            d = why.empty() ? nd->conn.get_diagnostics() : diagnostics{};
+            if (d.empty()) d.message = std::string(name) + " hook failed: " + (why.empty() ? ec.message() : why);
+        }
+        f(ec, std::move(d));
+    };
+    asio::dispatch(nd->strand, [self = shared_from_this(), &hook, nd, call]() mutable {
+        try {
+            hook(nd->conn, asio::bind_executor(nd->strand, [call](error_code ec) mutable { call(ec); }));
+        } catch (const std::exception& e) {
+            call(client_errc::connect_failed, std::string("threw: ") + e.what());
+        }
+    });
+}
+
+void pool_impl::open(node_id id, const std::shared_ptr<node>& nd) {
+    connect_params cp = params_.connect;
+    if (params_.connect_timeout != std::chrono::milliseconds::zero()) cp.connect_timeout = params_.connect_timeout;
+    nd->conn.async_connect(cp, asio::bind_executor(nd->strand, [self = shared_from_this(), id, nd](error_code ec) {
+        if (ec || !self->params_.on_connect) return self->opened(id, ec, nd->conn.get_diagnostics());
+        self->run_hook(self->params_.on_connect, nd, "on_connect",
+                       [self, id](error_code ec, diagnostics d) { self->opened(id, ec, std::move(d)); });
+    }));
+}
+
+void pool_impl::opened(node_id id, error_code ec, diagnostics diag) {
+    with_lock([&](pool_time now) {
+        open_outcome outcome = open_outcome::ok;
+        if (ec) {
+            outcome = refused_for_good(ec, diag) ? open_outcome::failed_permanently : open_outcome::failed;
+            last_connect_ec_ = ec;
+            last_connect_diag_ = std::move(diag);
+            auto it = nodes_.find(id);
+            if (it != nodes_.end()) {
+                executor_type strand = it->second->strand;
+                asio::post(strand, [nd = it->second] { nd->conn.close(); });
+                nodes_.erase(it);
+            }
+        } else {
+            last_connect_ec_ = {};
+            last_connect_diag_.clear();
+        }
+        machine_.opened(id, outcome, now);
+    });
+}
+
+// ---- acquiring ----
+
+void pool_impl::acquire(diagnostics* out, acquire_handler h) {
+    lock lk(mtx_);
+    waiter_id id = ++last_waiter_;
+    auto slot = h.get_cancellation_slot();
+    waiters_.emplace(id, waiter{std::move(h), out});
+    if (slot.is_connected()) {
+        slot.template emplace<std::function<void(asio::cancellation_type)>>(
+            [weak = weak_from_this(), id](asio::cancellation_type) {
+                if (auto self = weak.lock()) self->with_lock([&](pool_time now) { self->machine_.cancel(id, now); });
+            });
+    }
+    machine_.acquire(id, pool_clock::now());
+    run(lk);
+}
+
+void pool_impl::grant(task& t) {
+    if (!t.w) return; // cannot happen: every granted waiter is known
+    node_id id = t.action.node;
+    std::shared_ptr<node> nd = t.nd;
+    // An idle connection may have died meanwhile (terminated backend, server restart): the
+    // server's goodbye is already in the socket. One recv tells, before the user sees it.
+    if (!nd->conn.poll_input()) {
+        with_lock([&](pool_time now) {
+            nd->borrowed = false;
+            waiters_.emplace(t.action.waiter.id, std::move(*t.w));
+            machine_.lost(id, t.action.waiter, now);
+        });
+        return;
+    }
+    pooled_connection pc(shared_from_this(), &nd->conn, id);
+    if (!params_.on_acquire) return deliver(std::move(*t.w), {}, std::move(pc));
+    run_hook(params_.on_acquire, nd, "on_acquire",
+             [self = shared_from_this(), w = std::make_shared<waiter>(std::move(*t.w)),
+              pc = std::make_shared<pooled_connection>(std::move(pc))](error_code ec, diagnostics d) {
+                 if (!ec) return self->deliver(std::move(*w), {}, std::move(*pc));
+                 (*pc)->close(); // so that it is discarded when given back
+                 pc->release();
+                 if (w->out) *w->out = std::move(d);
+                 self->deliver(std::move(*w), ec, pooled_connection());
+             });
+}
+
+void pool_impl::deliver(waiter w, error_code ec, pooled_connection pc) {
+    if (!w.handler) return; // already completed (cannot happen; defensive)
+    post_completion(std::move(w.handler), ec, std::move(pc));
+}
+
+// ---- returning ----
+
+void pool_impl::give_back(node_id id, bool reset) noexcept {
+    try {
+        std::shared_ptr<node> nd;
+        {
+            lock lk(mtx_);
+            auto it = nodes_.find(id);
+            if (it == nodes_.end()) return;
+            nd = it->second;
+            nd->borrowed = false;
+            if (nd->terminated) {
+                nodes_.erase(it);
+                return;
+            }
+        }
+        release_kind kind = release_kind::discard;
+        if (nd->conn.is_open()) {
+            switch (nd->conn.get_transaction_status()) {
+            case transaction_status::idle:
+                kind = reset && !params_.reset_query.empty() ? release_kind::reset : release_kind::clean;
+                break;
+            case transaction_status::in_transaction:
+            case transaction_status::in_error: kind = release_kind::reset; break;
+            default: break; // an operation still running, or a broken session
+            }
+        }
+        with_lock([&](pool_time now) { machine_.released(id, kind, now); });
+    } catch (...) {
+        // Only allocation can throw here; the slot is then lost with the connection.
+    }
+}
+
+void pool_impl::reset(node_id id, const std::shared_ptr<node>& nd) {
+    connection& conn = nd->conn;
+    transaction_status ts = conn.get_transaction_status();
+    std::string sql;
+    if (ts == transaction_status::in_transaction || ts == transaction_status::in_error) sql = "ROLLBACK";
+    if (!params_.reset_query.empty()) sql += sql.empty() ? params_.reset_query : "; " + params_.reset_query;
+    auto timer = guard(nd, conn, nd->strand, params_.connect_timeout);
+    asio::post(nd->strand, [self = shared_from_this(), id, nd, sql = std::move(sql), timer]() {
+        nd->conn.async_execute(sql, asio::bind_executor(nd->strand, [self, id, nd, timer](error_code ec, result) {
+                                   if (timer) timer->cancel();
+                                   self->with_lock([&](pool_time now) { self->machine_.reset_done(id, !ec, now); });
+                               }));
+    });
+}
+
+void pool_impl::check(node_id id, const std::shared_ptr<node>& nd) {
+    asio::post(nd->strand, [self = shared_from_this(), id, nd] {
+        if (!nd->conn.poll_input()) {
+            return self->with_lock([&](pool_time now) { self->machine_.checked(id, false, now); });
+        }
+        auto timer = guard(nd, nd->conn, nd->strand, self->params_.connect_timeout);
+        nd->conn.async_ping(asio::bind_executor(nd->strand, [self, id, nd, timer](error_code ec) {
+            if (timer) timer->cancel();
+            self->with_lock([&](pool_time now) { self->machine_.checked(id, !ec, now); });
+        }));
+    });
+}
+
+// ---- shutdown and observers ----
+
+void pool_impl::close() noexcept {
+    try {
+        with_lock([&](pool_time now) { machine_.close(now); });
+    } catch (...) {
+    }
+}
+
+void pool_impl::terminate() noexcept {
+    try {
+        with_lock([&](pool_time now) { machine_.terminate(now); });
+    } catch (...) {
+    }
+}
+
+void pool_impl::clear() noexcept {
+    try {
+        with_lock([&](pool_time now) { machine_.clear(now); });
+    } catch (...) {
+    }
+}
+
+void pool_impl::wait_closed(close_handler h) {
+    lock lk(mtx_);
+    if (!machine_.finished()) {
+        closed_waiters_.push_back(std::move(h));
+        return;
+    }
+    lk.unlock();
+    post_completion(std::move(h), error_code{});
+}
+
+bool pool_impl::is_closed() const noexcept {
+    lock lk(mtx_);
+    return machine_.closing();
+}
+
+pool_stats pool_impl::stats() const {
+    lock lk(mtx_);
+    pool_stats s;
+    using st = pool_machine::node_state;
+    s.size = machine_.size();
+    s.idle = machine_.idle();
+    s.borrowed = machine_.count(st::borrowed);
+    s.opening = machine_.count(st::opening);
+    s.waiting = machine_.waiting();
+    const pool_counters& c = machine_.counters();
+    s.acquires = c.acquires;
+    s.acquire_timeouts = c.acquire_timeouts;
+    s.acquire_cancellations = c.acquire_cancellations;
+    s.connections_opened = c.opened;
+    s.connections_closed = c.closed;
+    s.connect_failures = c.open_failures;
+    s.resets = c.resets;
+    s.health_check_failures = c.health_check_failures;
+    s.dead_on_acquire = c.dead_on_acquire;
+    s.acquire_wait_total = std::chrono::duration_cast<std::chrono::nanoseconds>(c.wait_total);
+    s.acquire_wait_max = std::chrono::duration_cast<std::chrono::nanoseconds>(c.wait_max);
+    return s;
+}
+
+diagnostics pool_impl::last_connect_error() const {
+    lock lk(mtx_);
+    return last_connect_diag_;
+}
+
+} // namespace asiopg::detail

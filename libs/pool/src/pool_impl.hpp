@@ -1,0 +1,110 @@
+// Internal: the pool's I/O shell around pool_machine.
+//
+// One mutex guards the machine and the maps below. Every event takes the lock, feeds the
+// machine, and `run()` turns the machine's actions into work: bookkeeping under the lock, then
+// the I/O (connects, resets, checks, closes) and the completions after unlocking — so no
+// connect, no user hook and no handler ever runs under the lock. Handlers are always posted.
+#ifndef ASIOPG_POOL_SRC_POOL_IMPL_HPP
+#define ASIOPG_POOL_SRC_POOL_IMPL_HPP
+
+#include "pool_machine.hpp"
+
+#include <asiopg/connection.hpp>
+#include <asiopg/pool/pool_params.hpp>
+#include <asiopg/pool/pool_stats.hpp>
+#include <asiopg/pool/pooled_connection.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace asiopg::detail {
+
+class pool_impl : public std::enable_shared_from_this<pool_impl> {
+public:
+    using executor_type = boost::asio::any_io_executor;
+    using acquire_handler = boost::asio::any_completion_handler<void(error_code, pooled_connection)>;
+    using close_handler = boost::asio::any_completion_handler<void(error_code)>;
+
+    pool_impl(executor_type ex, pool_params params);
+
+    void start();
+    void acquire(diagnostics* out, acquire_handler h);
+    void give_back(node_id n, bool reset) noexcept;
+    void close() noexcept;
+    void terminate() noexcept;
+    void clear() noexcept;
+    void wait_closed(close_handler h);
+
+    bool is_closed() const noexcept;
+    pool_stats stats() const;
+    diagnostics last_connect_error() const;
+    const pool_params& params() const noexcept { return params_; }
+    const executor_type& get_executor() const noexcept { return ex_; }
+
+private:
+    // A connection slot. Shared with the work in flight on it, so a close never pulls it from
+    // under a connect or a grant; a borrowed one stays in `nodes_` until its handle comes back.
+    struct node {
+        explicit node(executor_type strand) : strand(strand), conn(strand) {}
+        executor_type strand;
+        connection conn;
+        bool borrowed = false;
+        bool terminated = false; // closed by terminate() while borrowed
+    };
+    struct waiter {
+        acquire_handler handler;
+        diagnostics* out = nullptr;
+    };
+    // An action with what it needs, taken under the lock, carried out after.
+    // (`w` is an optional so that it is only ever move-constructed: Boost 1.81's
+    // any_completion_handler breaks on move assignment.)
+    struct task {
+        pool_action action;
+        std::shared_ptr<node> nd;
+        std::optional<waiter> w;
+        error_code ec;
+        diagnostics diag;
+    };
+
+    using lock = std::unique_lock<std::mutex>;
+    void run(lock& lk);
+    void prepare(task& t);
+    void perform(task& t);
+    void rearm();
+
+    void open(node_id id, const std::shared_ptr<node>& nd);
+    void opened(node_id id, error_code ec, diagnostics diag);
+    void grant(task& t);
+    void deliver(waiter w, error_code ec, pooled_connection pc);
+    void reset(node_id id, const std::shared_ptr<node>& nd);
+    void check(node_id id, const std::shared_ptr<node>& nd);
+    template <class F> void with_lock(F&& f);
+    template <class Handler, class... Args> void post_completion(Handler h, Args... args);
+    template <class Finish>
+    void run_hook(const connection_hook& hook, const std::shared_ptr<node>& nd, const char* name, Finish finish);
+
+    const executor_type ex_;
+    const pool_params params_;
+    mutable std::mutex mtx_;
+    pool_machine machine_;
+    boost::asio::steady_timer timer_;
+    pool_time armed_ = pool_time::max();
+    std::uint64_t timer_generation_ = 0;
+    std::unordered_map<node_id, std::shared_ptr<node>> nodes_;
+    std::unordered_map<waiter_id, waiter> waiters_;
+    waiter_id last_waiter_ = 0;
+    error_code last_connect_ec_;
+    diagnostics last_connect_diag_;
+    std::vector<close_handler> closed_waiters_;
+};
+
+} // namespace asiopg::detail
+
+#endif
