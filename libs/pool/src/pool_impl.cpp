@@ -232,14 +232,19 @@ void pool_impl::run_hook(const connection_hook& hook, const std::shared_ptr<node
     });
 }
 
+// Everything the pool does with a connection runs on the connection's strand, so that a close
+// (close(), terminate()) never runs at the same time as an operation the pool started.
 void pool_impl::open(node_id id, const std::shared_ptr<node>& nd) {
-    connect_params cp = params_.connect;
-    if (params_.connect_timeout != std::chrono::milliseconds::zero()) cp.connect_timeout = params_.connect_timeout;
-    nd->conn.async_connect(cp, asio::bind_executor(nd->strand, [self = shared_from_this(), id, nd](error_code ec) {
-        if (ec || !self->params_.on_connect) return self->opened(id, ec, nd->conn.get_diagnostics());
-        self->run_hook(self->params_.on_connect, nd, "on_connect",
-                       [self, id](error_code ec, diagnostics d) { self->opened(id, ec, std::move(d)); });
-    }));
+    asio::dispatch(nd->strand, [self = shared_from_this(), id, nd] {
+        connect_params cp = self->params_.connect;
+        if (self->params_.connect_timeout != std::chrono::milliseconds::zero())
+            cp.connect_timeout = self->params_.connect_timeout;
+        nd->conn.async_connect(cp, asio::bind_executor(nd->strand, [self, id, nd](error_code ec) {
+            if (ec || !self->params_.on_connect) return self->opened(id, ec, nd->conn.get_diagnostics());
+            self->run_hook(self->params_.on_connect, nd, "on_connect",
+                           [self, id](error_code ec, diagnostics d) { self->opened(id, ec, std::move(d)); });
+        }));
+    });
 }
 
 void pool_impl::opened(node_id id, error_code ec, diagnostics diag) {
@@ -282,29 +287,29 @@ void pool_impl::acquire(diagnostics* out, acquire_handler h) {
 
 void pool_impl::grant(task& t) {
     if (!t.w) return; // cannot happen: every granted waiter is known
-    node_id id = t.action.node;
-    std::shared_ptr<node> nd = t.nd;
-    // An idle connection may have died meanwhile (terminated backend, server restart): the
-    // server's goodbye is already in the socket. One recv tells, before the user sees it.
-    if (!nd->conn.poll_input()) {
-        with_lock([&](pool_time now) {
-            nd->borrowed = false;
-            waiters_.emplace(t.action.waiter.id, std::move(*t.w));
-            machine_.lost(id, t.action.waiter, now);
-        });
-        return;
-    }
-    pooled_connection pc(shared_from_this(), &nd->conn, id);
-    if (!params_.on_acquire) return deliver(std::move(*t.w), {}, std::move(pc));
-    run_hook(params_.on_acquire, nd, "on_acquire",
-             [self = shared_from_this(), w = std::make_shared<waiter>(std::move(*t.w)),
-              pc = std::make_shared<pooled_connection>(std::move(pc))](error_code ec, diagnostics d) {
-                 if (!ec) return self->deliver(std::move(*w), {}, std::move(*pc));
-                 (*pc)->close(); // so that it is discarded when given back
-                 pc->release();
-                 if (w->out) *w->out = std::move(d);
-                 self->deliver(std::move(*w), ec, pooled_connection());
-             });
+    asio::dispatch(t.nd->strand, [self = shared_from_this(), id = t.action.node, info = t.action.waiter, nd = t.nd,
+                                  w = std::make_shared<waiter>(std::move(*t.w))]() mutable {
+        // An idle connection may have died meanwhile (terminated backend, server restart): the
+        // server's goodbye is already in the socket. One recv tells, before the user sees it.
+        if (!nd->conn.poll_input()) {
+            return self->with_lock([&](pool_time now) {
+                nd->borrowed = false;
+                self->waiters_.emplace(info.id, std::move(*w));
+                self->machine_.lost(id, info, now);
+            });
+        }
+        pooled_connection pc(self, &nd->conn, id);
+        if (!self->params_.on_acquire) return self->deliver(std::move(*w), {}, std::move(pc));
+        self->run_hook(self->params_.on_acquire, nd, "on_acquire",
+                       [self, w, pc = std::make_shared<pooled_connection>(std::move(pc))](error_code ec,
+                                                                                         diagnostics d) {
+                           if (!ec) return self->deliver(std::move(*w), {}, std::move(*pc));
+                           (*pc)->close(); // so that it is discarded when given back
+                           pc->release();
+                           if (w->out) *w->out = std::move(d);
+                           self->deliver(std::move(*w), ec, pooled_connection());
+                       });
+    });
 }
 
 void pool_impl::deliver(waiter w, error_code ec, pooled_connection pc) {

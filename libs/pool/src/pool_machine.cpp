@@ -160,7 +160,12 @@ void pool_machine::close(pool_time) {
     if (closing_) return;
     closing_ = true;
     fail_all_waiters(acquire_failure::closed);
-    while (!idle_.empty()) discard(idle_.back());
+    // Everything but the borrowed connections goes now: closing a connection that is still
+    // connecting, resetting or being checked ends that operation (its report is then ignored).
+    std::vector<node_id> gone;
+    for (auto& kv : nodes_)
+        if (kv.second.state != node_state::borrowed) gone.push_back(kv.first);
+    for (node_id n : gone) discard(n);
 }
 
 void pool_machine::terminate(pool_time now) {

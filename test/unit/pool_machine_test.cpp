@@ -1,0 +1,378 @@
+// The pool's sizing and waiting logic, without a server: the test plays the connections (it
+// answers each action) and the clock (every event gets an explicit time).
+#include "pool_machine.hpp"
+
+#include "test_case.hpp"
+
+#include <algorithm>
+#include <vector>
+
+using namespace asiopg::detail;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct fake_pool {
+    pool_machine m;
+    pool_time now{};
+    std::vector<pool_action> acts;
+
+    explicit fake_pool(pool_limits l) : m(l) {}
+
+    std::vector<pool_action> take() {
+        m.take_actions(acts);
+        return acts;
+    }
+    static std::vector<node_id> nodes(const std::vector<pool_action>& as, pool_action::kind_t k) {
+        std::vector<node_id> out;
+        for (const auto& a : as)
+            if (a.kind == k) out.push_back(a.node);
+        return out;
+    }
+    static std::vector<waiter_id> waiters(const std::vector<pool_action>& as, pool_action::kind_t k) {
+        std::vector<waiter_id> out;
+        for (const auto& a : as)
+            if (a.kind == k) out.push_back(a.waiter.id);
+        return out;
+    }
+    // Opens every node the machine asks for, successfully.
+    std::vector<node_id> open_all() {
+        auto opens = nodes(take(), pool_action::open);
+        for (node_id n : opens) m.opened(n, open_outcome::ok, now);
+        return opens;
+    }
+    void advance(pool_duration d) {
+        now += d;
+        if (m.next_wakeup() <= now) m.tick(now);
+    }
+};
+
+pool_limits limits(std::size_t min, std::size_t max) {
+    pool_limits l;
+    l.min_size = min;
+    l.max_size = max;
+    l.max_lifetime = pool_duration::zero();
+    l.max_idle_time = pool_duration::zero();
+    l.health_check_interval = pool_duration::zero();
+    return l;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(pool_machine_tests)
+
+ASIOPG_TEST_CASE(fills_to_min_size_in_the_background_with_bounded_concurrency) {
+    auto l = limits(6, 10);
+    l.max_concurrent_opens = 4;
+    fake_pool p(l);
+    p.m.start(p.now);
+    auto first = fake_pool::nodes(p.take(), pool_action::open);
+    BOOST_TEST(first.size() == 4u); // the concurrency limit
+    for (node_id n : first) p.m.opened(n, open_outcome::ok, p.now);
+    auto second = fake_pool::nodes(p.take(), pool_action::open);
+    BOOST_TEST(second.size() == 2u);
+    for (node_id n : second) p.m.opened(n, open_outcome::ok, p.now);
+    BOOST_TEST(p.m.size() == 6u);
+    BOOST_TEST(p.m.idle() == 6u);
+}
+
+ASIOPG_TEST_CASE(grows_on_demand_up_to_max_size_and_serves_waiters_in_order) {
+    fake_pool p(limits(0, 2));
+    p.m.start(p.now);
+    BOOST_TEST(p.take().empty());
+    for (waiter_id w = 1; w <= 4; ++w) p.m.acquire(w, p.now);
+    auto opens = fake_pool::nodes(p.take(), pool_action::open);
+    BOOST_TEST(opens.size() == 2u); // max_size, though 4 wait
+    BOOST_TEST(p.m.waiting() == 4u);
+    p.m.opened(opens[1], open_outcome::ok, p.now);
+    p.m.opened(opens[0], open_outcome::ok, p.now);
+    auto grants = fake_pool::waiters(p.take(), pool_action::grant);
+    BOOST_TEST((grants == std::vector<waiter_id>{1, 2}));
+    // Returning serves the next in line, first come first served.
+    p.m.released(opens[0], release_kind::clean, p.now);
+    p.m.released(opens[1], release_kind::clean, p.now);
+    grants = fake_pool::waiters(p.take(), pool_action::grant);
+    BOOST_TEST((grants == std::vector<waiter_id>{3, 4}));
+    BOOST_TEST(p.m.size() == 2u);
+    BOOST_TEST(p.m.counters().acquires == 4u);
+}
+
+ASIOPG_TEST_CASE(idle_connections_are_reused_most_recent_first) {
+    fake_pool p(limits(2, 2));
+    p.m.start(p.now);
+    auto opened = p.open_all();
+    BOOST_TEST_REQUIRE(opened.size() == 2u);
+    p.m.acquire(1, p.now);
+    auto a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    node_id used = a[0].node;
+    p.m.released(used, release_kind::clean, p.now);
+    p.m.acquire(2, p.now);
+    a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].node == used);
+}
+
+ASIOPG_TEST_CASE(exhausted_pool_times_out_waiters_at_their_deadline) {
+    auto l = limits(1, 1);
+    l.acquire_timeout = 2s;
+    fake_pool p(l);
+    p.m.start(p.now);
+    p.open_all();
+    p.m.acquire(1, p.now);
+    p.take();
+    p.m.acquire(2, p.now);
+    BOOST_TEST(p.take().empty());
+    BOOST_TEST((p.m.next_wakeup() == p.now + 2s));
+    p.advance(1999ms);
+    BOOST_TEST(p.take().empty());
+    p.advance(1ms);
+    auto a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].kind == pool_action::fail);
+    BOOST_TEST(a[0].waiter.id == 2u);
+    BOOST_TEST((a[0].failure == acquire_failure::exhausted));
+    BOOST_TEST(p.m.counters().acquire_timeouts == 1u);
+}
+
+ASIOPG_TEST_CASE(zero_timeout_never_waits) {
+    auto l = limits(1, 1);
+    l.acquire_timeout = pool_duration::zero();
+    fake_pool p(l);
+    p.m.start(p.now);
+    p.open_all();
+    p.m.acquire(1, p.now);
+    BOOST_TEST(fake_pool::waiters(p.take(), pool_action::grant).size() == 1u);
+    p.m.acquire(2, p.now);
+    auto fails = fake_pool::waiters(p.take(), pool_action::fail);
+    BOOST_TEST((fails == std::vector<waiter_id>{2}));
+    BOOST_TEST(p.m.waiting() == 0u);
+}
+
+ASIOPG_TEST_CASE(server_down_backs_off_exponentially_and_reports_the_connect_error) {
+    auto l = limits(1, 1);
+    l.retry_interval = 100ms;
+    l.max_retry_interval = 350ms;
+    l.acquire_timeout = 10s;
+    fake_pool p(l);
+    p.m.start(p.now);
+    p.m.acquire(7, p.now);
+    std::vector<pool_duration> gaps;
+    pool_time last = p.now;
+    for (int i = 0; i < 5; ++i) {
+        auto opens = fake_pool::nodes(p.take(), pool_action::open);
+        BOOST_TEST_REQUIRE(opens.size() == 1u);
+        gaps.push_back(p.now - last);
+        last = p.now;
+        p.m.opened(opens[0], open_outcome::failed, p.now);
+        BOOST_TEST(p.take().empty()); // no retry before the back-off
+        p.now = p.m.next_wakeup();
+        p.m.tick(p.now);
+    }
+    // 100, 200, 350 (capped), 350 ms between attempts.
+    BOOST_TEST((gaps[1] == 100ms));
+    BOOST_TEST((gaps[2] == 200ms));
+    BOOST_TEST((gaps[3] == 350ms));
+    BOOST_TEST((gaps[4] == 350ms));
+    BOOST_TEST(p.m.server_down());
+    // An attempt is in flight; the waiter times out with the connect error, not "exhausted".
+    auto pending = fake_pool::nodes(p.take(), pool_action::open);
+    BOOST_TEST_REQUIRE(pending.size() == 1u);
+    p.now += 10s;
+    p.m.tick(p.now);
+    auto a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].kind == pool_action::fail);
+    BOOST_TEST((a[0].failure == acquire_failure::connect_error));
+    // A success resets the back-off and serves new waiters.
+    p.m.opened(pending[0], open_outcome::ok, p.now);
+    BOOST_TEST(!p.m.server_down());
+    p.m.acquire(8, p.now);
+    BOOST_TEST(fake_pool::waiters(p.take(), pool_action::grant).size() == 1u);
+}
+
+ASIOPG_TEST_CASE(permanent_connect_failure_fails_waiters_at_once) {
+    fake_pool p(limits(0, 2));
+    p.m.acquire(1, p.now);
+    p.m.acquire(2, p.now);
+    auto opens = fake_pool::nodes(p.take(), pool_action::open);
+    BOOST_TEST_REQUIRE(opens.size() == 2u);
+    p.m.opened(opens[0], open_outcome::failed_permanently, p.now);
+    auto a = p.take();
+    auto fails = fake_pool::waiters(a, pool_action::fail);
+    BOOST_TEST((fails == std::vector<waiter_id>{1, 2}));
+    for (const auto& x : a)
+        if (x.kind == pool_action::fail) BOOST_TEST((x.failure == acquire_failure::connect_error));
+}
+
+ASIOPG_TEST_CASE(cancelled_waiter_leaves_the_queue) {
+    fake_pool p(limits(1, 1));
+    p.m.start(p.now);
+    p.open_all();
+    p.m.acquire(1, p.now);
+    auto n = fake_pool::nodes(p.take(), pool_action::grant).at(0);
+    p.m.acquire(2, p.now);
+    p.m.acquire(3, p.now);
+    p.m.cancel(2, p.now);
+    auto a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST((a[0].failure == acquire_failure::cancelled));
+    p.m.cancel(2, p.now); // twice: nothing
+    BOOST_TEST(p.take().empty());
+    p.m.released(n, release_kind::clean, p.now);
+    BOOST_TEST((fake_pool::waiters(p.take(), pool_action::grant) == std::vector<waiter_id>{3}));
+    BOOST_TEST(p.m.counters().acquire_cancellations == 1u);
+}
+
+ASIOPG_TEST_CASE(returned_connections_are_reset_or_discarded_and_replaced) {
+    fake_pool p(limits(1, 1));
+    p.m.start(p.now);
+    p.open_all();
+    p.m.acquire(1, p.now);
+    node_id n = fake_pool::nodes(p.take(), pool_action::grant).at(0);
+    // Dirty: reset before reuse; a waiter arriving meanwhile waits for the reset.
+    p.m.released(n, release_kind::reset, p.now);
+    BOOST_TEST((fake_pool::nodes(p.take(), pool_action::reset) == std::vector<node_id>{n}));
+    p.m.acquire(2, p.now);
+    BOOST_TEST(p.take().empty());
+    p.m.reset_done(n, true, p.now);
+    BOOST_TEST((fake_pool::nodes(p.take(), pool_action::grant) == std::vector<node_id>{n}));
+    // Broken: closed, and a replacement opened (min_size) — the slot is not leaked.
+    p.m.released(n, release_kind::discard, p.now);
+    auto a = p.take();
+    BOOST_TEST((fake_pool::nodes(a, pool_action::close) == std::vector<node_id>{n}));
+    auto opens = fake_pool::nodes(a, pool_action::open);
+    BOOST_TEST_REQUIRE(opens.size() == 1u);
+    BOOST_TEST(p.m.size() == 1u);
+    // A failed reset discards too.
+    p.m.opened(opens[0], open_outcome::ok, p.now);
+    p.m.acquire(3, p.now);
+    node_id n2 = fake_pool::nodes(p.take(), pool_action::grant).at(0);
+    p.m.released(n2, release_kind::reset, p.now);
+    p.take();
+    p.m.reset_done(n2, false, p.now);
+    a = p.take();
+    BOOST_TEST(fake_pool::nodes(a, pool_action::close).size() == 1u);
+    BOOST_TEST(fake_pool::nodes(a, pool_action::open).size() == 1u);
+}
+
+ASIOPG_TEST_CASE(dead_connection_found_at_grant_is_replaced_and_the_waiter_served) {
+    fake_pool p(limits(2, 2));
+    p.m.start(p.now);
+    p.open_all();
+    p.m.acquire(1, p.now);
+    auto a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    p.m.lost(a[0].node, a[0].waiter, p.now);
+    a = p.take();
+    // The dead one closed, the other idle one granted to the same waiter, a replacement opened.
+    BOOST_TEST(fake_pool::nodes(a, pool_action::close).size() == 1u);
+    BOOST_TEST((fake_pool::waiters(a, pool_action::grant) == std::vector<waiter_id>{1}));
+    BOOST_TEST(fake_pool::nodes(a, pool_action::open).size() == 1u);
+    BOOST_TEST(p.m.counters().dead_on_acquire == 1u);
+    BOOST_TEST(p.m.counters().acquires == 1u);
+}
+
+ASIOPG_TEST_CASE(lifetime_idle_time_and_health_checks) {
+    auto l = limits(1, 3);
+    l.max_lifetime = 60s;
+    l.max_idle_time = 10s;
+    l.health_check_interval = 4s;
+    fake_pool p(l);
+    p.m.start(p.now);
+    p.open_all();
+    // Grow to 3, then return them all.
+    for (waiter_id w = 1; w <= 3; ++w) p.m.acquire(w, p.now);
+    auto a = p.take();
+    for (node_id n : fake_pool::nodes(a, pool_action::open)) p.m.opened(n, open_outcome::ok, p.now);
+    auto granted = fake_pool::nodes(p.take(), pool_action::grant);
+    for (node_id n : fake_pool::nodes(a, pool_action::grant)) granted.push_back(n);
+    BOOST_TEST_REQUIRE(granted.size() == 3u);
+    for (node_id n : granted) p.m.released(n, release_kind::clean, p.now);
+    p.take();
+    // Health checks after 4 s of idleness.
+    BOOST_TEST((p.m.next_wakeup() == p.now + 4s));
+    p.advance(4s);
+    auto checks = fake_pool::nodes(p.take(), pool_action::check);
+    BOOST_TEST(checks.size() == 3u);
+    p.m.checked(checks[0], false, p.now); // one failed: closed (size 2 >= min 1: no replacement)
+    p.m.checked(checks[1], true, p.now);
+    p.m.checked(checks[2], true, p.now);
+    a = p.take();
+    BOOST_TEST(fake_pool::nodes(a, pool_action::close).size() == 1u);
+    BOOST_TEST(p.m.counters().health_check_failures == 1u);
+    // After 10 s idle, shrink to min_size.
+    for (int i = 0; i < 3; ++i) {
+        p.now = p.m.next_wakeup();
+        p.m.tick(p.now);
+        for (node_id n : fake_pool::nodes(p.take(), pool_action::check)) p.m.checked(n, true, p.now);
+    }
+    BOOST_TEST(p.m.size() == 1u);
+    // After 60 s of life, even the last one is replaced.
+    while (p.now < pool_time{} + 61s) {
+        p.now = p.m.next_wakeup();
+        p.m.tick(p.now);
+        a = p.take();
+        for (node_id n : fake_pool::nodes(a, pool_action::check)) p.m.checked(n, true, p.now);
+        for (node_id n : fake_pool::nodes(a, pool_action::open)) p.m.opened(n, open_outcome::ok, p.now);
+        p.take();
+    }
+    BOOST_TEST(p.m.size() == 1u);
+    BOOST_TEST(p.m.counters().opened >= 4u);
+    // A borrowed connection past its lifetime is closed when it comes back.
+    p.m.acquire(9, p.now);
+    node_id n = fake_pool::nodes(p.take(), pool_action::grant).at(0);
+    p.now += 61s;
+    p.m.released(n, release_kind::clean, p.now);
+    a = p.take();
+    BOOST_TEST((fake_pool::nodes(a, pool_action::close) == std::vector<node_id>{n}));
+}
+
+ASIOPG_TEST_CASE(close_and_terminate) {
+    fake_pool p(limits(2, 3));
+    p.m.start(p.now);
+    p.open_all();
+    p.m.acquire(1, p.now);
+    p.m.acquire(2, p.now);
+    auto borrowed = fake_pool::nodes(p.take(), pool_action::grant);
+    BOOST_TEST_REQUIRE(borrowed.size() == 2u);
+    p.m.acquire(3, p.now); // waits for a third connection
+    auto opening = fake_pool::nodes(p.take(), pool_action::open);
+    BOOST_TEST_REQUIRE(opening.size() == 1u);
+    p.m.close(p.now);
+    auto a = p.take();
+    // The waiter fails; the connection being opened is closed at once (its connect aborted).
+    BOOST_TEST((fake_pool::waiters(a, pool_action::fail) == std::vector<waiter_id>{3}));
+    BOOST_TEST((fake_pool::nodes(a, pool_action::close) == opening));
+    p.m.acquire(4, p.now);
+    a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST((a[0].failure == acquire_failure::closed));
+    p.m.opened(opening[0], open_outcome::ok, p.now); // a late report: ignored
+    BOOST_TEST(p.take().empty());
+    p.m.released(borrowed[0], release_kind::clean, p.now); // closed when it comes back
+    BOOST_TEST((fake_pool::nodes(p.take(), pool_action::close) == std::vector<node_id>{borrowed[0]}));
+    BOOST_TEST(!p.m.finished()); // one is still out
+    p.m.terminate(p.now);
+    BOOST_TEST((fake_pool::nodes(p.take(), pool_action::close) == std::vector<node_id>{borrowed[1]}));
+    BOOST_TEST(p.m.finished());
+    p.m.released(borrowed[1], release_kind::clean, p.now); // late return: ignored
+    BOOST_TEST(p.take().empty());
+}
+
+ASIOPG_TEST_CASE(clear_replaces_every_connection) {
+    fake_pool p(limits(2, 2));
+    p.m.start(p.now);
+    auto first = p.open_all();
+    p.m.acquire(1, p.now);
+    node_id borrowed = fake_pool::nodes(p.take(), pool_action::grant).at(0);
+    p.m.clear(p.now);
+    auto a = p.take();
+    BOOST_TEST(fake_pool::nodes(a, pool_action::close).size() == 1u); // the idle one
+    BOOST_TEST(fake_pool::nodes(a, pool_action::open).size() == 1u);  // back to min_size
+    p.m.released(borrowed, release_kind::clean, p.now);
+    a = p.take();
+    BOOST_TEST((fake_pool::nodes(a, pool_action::close) == std::vector<node_id>{borrowed}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
