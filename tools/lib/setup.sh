@@ -16,7 +16,7 @@ ASIOPG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Exactly the Boost 1.81 pieces we use: libboost-all-dev / the 1.74 -dev packages
 # conflict with 1.81 and must never be pulled in.
 ASIOPG_DEPS=(
-  g++ libpq-dev postgresql-15
+  g++ libpq-dev postgresql-15 openssl   # openssl: the test cluster's TLS certificate
   libboost1.81-dev libboost1.81-tools-dev
   libboost-log1.81-dev libboost-test1.81-dev libboost-context1.81-dev
   libboost-json1.81-dev libboost-thread1.81-dev libboost-system1.81-dev libboost-url1.81-dev

@@ -280,20 +280,23 @@ bool connection::poll_input() noexcept {
     bool alive = true;
     const std::size_t notices_before = impl.notices.size();
     const char* last_before = notices_before ? impl.notices.back().c_str() : nullptr;
-    if (p == peeked::data) {
-        // Parses what arrived: notifications, notices, a FATAL sent while idle (libpq hands that
-        // to the notice receiver), then looks again for the end of the stream behind it.
+    auto new_notice = [&] {
+        return impl.notices.size() != notices_before ||
+               (!impl.notices.empty() && impl.notices.back().c_str() != last_before);
+    };
+    // Parse what arrived — notifications, notices, a FATAL the server sent while idle (libpq
+    // hands that to the notice receiver) — then look again: behind a FATAL come the end of
+    // the stream, or over TLS a close_notify record first (libpq reads it as the end).
+    for (int i = 0; i < 4 && alive && p == peeked::data; ++i) {
         alive = impl.consume_input() && !PQisBusy(impl.pg) && impl.connected();
-        if (alive && peek(PQsocket(impl.pg)) == peeked::end_of_stream) alive = false;
-    } else {
-        alive = false;
+        if (alive && new_notice() && impl.notices.back().rfind("FATAL", 0) == 0) alive = false;
+        if (alive) p = peek(PQsocket(impl.pg));
     }
+    if (p == peeked::end_of_stream) alive = false;
     if (alive) return true;
     try {
         // The server's own words (FATAL 57P01 …) if it sent any before leaving.
-        bool new_notice = impl.notices.size() != notices_before ||
-                          (!impl.notices.empty() && impl.notices.back().c_str() != last_before);
-        std::string message = new_notice ? impl.notices.back() : impl.libpq_message();
+        std::string message = new_notice() ? impl.notices.back() : impl.libpq_message();
         while (!message.empty() && message.back() == '\n') message.pop_back();
         if (message.empty()) message = "server closed the connection";
         impl.last_diagnostics = impl.client_diagnostics(std::move(message));

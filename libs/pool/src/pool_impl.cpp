@@ -212,18 +212,24 @@ template <class Finish>
 void pool_impl::run_hook(const connection_hook& hook, const std::shared_ptr<node>& nd, const char* name,
                          Finish finish) {
     auto pending = std::make_shared<std::optional<Finish>>(std::move(finish));
-    auto call = [pending, nd, name](error_code ec, std::string why = {}) {
+    // The connection's diagnostics belong to the hook's failure only if the hook changed them
+    // (they may hold an earlier user's error).
+    auto call = [pending, nd, name](error_code ec, std::string why, const diagnostics& before) {
         if (!*pending) return; // a hook that calls back twice, or throws after calling back
         Finish f = std::move(**pending);
         pending->reset();
         diagnostics d;
         if (ec) {
-            d = why.empty() ? nd->conn.get_diagnostics() : diagnostics{};
+            const diagnostics& now = nd->conn.get_diagnostics();
+            if (why.empty() && !now.empty() && now.to_string() != before.to_string()) d = now;
             if (d.empty()) d.message = std::string(name) + " hook failed: " + (why.empty() ? ec.message() : why);
         }
         f(ec, std::move(d));
     };
-    asio::dispatch(nd->strand, [self = shared_from_this(), &hook, nd, call]() mutable {
+    asio::dispatch(nd->strand, [self = shared_from_this(), &hook, nd, call0 = std::move(call)]() mutable {
+        auto call = [call0, before = nd->conn.get_diagnostics()](error_code ec, std::string why = {}) mutable {
+            call0(ec, std::move(why), before);
+        };
         try {
             hook(nd->conn, asio::bind_executor(nd->strand, [call](error_code ec) mutable { call(ec); }));
         } catch (const std::exception& e) {

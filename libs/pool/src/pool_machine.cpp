@@ -35,11 +35,20 @@ void pool_machine::acquire(waiter_id w, pool_time now) {
     if (limits_.acquire_timeout > pool_duration::zero()) info.deadline = now + limits_.acquire_timeout;
     waiters_.push_back(info);
     make_available_all(now);
-    if (limits_.acquire_timeout == pool_duration::zero() && !waiters_.empty() && waiters_.back().id == w) {
-        // Asked not to wait: no idle connection now is a timeout now.
+    const bool waiting = !waiters_.empty() && waiters_.back().id == w;
+    if (waiting && (refused_ || limits_.acquire_timeout == pool_duration::zero())) {
+        // The server refused us for good (until a connect succeeds), or asked not to wait: no
+        // idle connection now is a failure now. Still try a connect for the next one.
         waiters_.pop_back();
-        ++counters_.acquire_timeouts;
-        fail_waiter(info, timeout_failure());
+        if (refused_) {
+            fail_waiter(info, acquire_failure::connect_error);
+        } else {
+            ++counters_.acquire_timeouts;
+            fail_waiter(info, timeout_failure());
+        }
+        if (opening_ == 0 && nodes_.size() < limits_.max_size && now >= next_open_allowed_)
+            emit({pool_action::open, new_node()});
+        return;
     }
     start_opens(now);
 }
@@ -73,6 +82,7 @@ void pool_machine::opened(node_id n, open_outcome outcome, pool_time now) {
     if (outcome == open_outcome::ok) {
         ++counters_.opened;
         consecutive_failures_ = 0;
+        refused_ = false;
         next_open_allowed_ = pool_time{};
         it->second.created = now;
         it->second.last_checked = now;
@@ -85,7 +95,8 @@ void pool_machine::opened(node_id n, open_outcome outcome, pool_time now) {
         pool_duration wait = limits_.retry_interval;
         for (unsigned i = 1; i < consecutive_failures_ && wait < limits_.max_retry_interval; ++i) wait *= 2;
         next_open_allowed_ = now + std::min(wait, limits_.max_retry_interval);
-        if (outcome == open_outcome::failed_permanently) fail_all_waiters(acquire_failure::connect_error);
+        refused_ = outcome == open_outcome::failed_permanently;
+        if (refused_) fail_all_waiters(acquire_failure::connect_error);
     }
     start_opens(now);
 }

@@ -169,6 +169,7 @@ private:
     node_id last_node_ = 0;
     std::size_t opening_ = 0;
     unsigned consecutive_failures_ = 0;
+    bool refused_ = false; // the last open failed for good: acquires fail at once until one succeeds
     pool_time next_open_allowed_{};
     bool closing_ = false;
 };
