@@ -225,6 +225,22 @@ public:
         return detail::initiate<void(error_code)>(close_initiation{state()}, std::forward<Token>(token));
     }
 
+    /// Marks the session as holding a transaction its owner abandoned (a transaction scope
+    /// destroyed without commit or rollback does this): from now on every operation fails with
+    /// `client_errc::transaction_abandoned` except a statement beginning with `ROLLBACK`, until
+    /// the session is back outside a transaction block (or reconnects). A pool rolls such a
+    /// connection back when it is returned. Does nothing outside a transaction block.
+    void abandon_transaction() noexcept;
+    /// True while the session carries an abandoned transaction (see `abandon_transaction()`).
+    bool transaction_abandoned() const noexcept;
+
+    /// Breaks the connection from ANY thread, even while it is used on another: shuts its socket
+    /// down both ways, so that an operation in flight fails with `client_errc::connection_lost`
+    /// (or a server error that ends the session) and the next ones fail too; the connection is
+    /// then closed by the thread that uses it. The one member that is thread-safe (a pool's
+    /// `terminate()` uses it on borrowed connections). No effect while connecting or closed.
+    void shutdown() noexcept;
+
     /// Closes the connection at once (sends libpq's Terminate without waiting). Idempotent.
     /// An operation in flight completes with `asio::error::operation_aborted`.
     void close() noexcept;

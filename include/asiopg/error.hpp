@@ -32,6 +32,10 @@ enum class client_errc : int {
     invalid_statement,      ///< a statement not prepared on this session, or wrong parameter count
     pool_exhausted,         ///< no pooled connection became free within the acquire timeout
     pool_closed,            ///< the connection pool is closed (or closing)
+    transaction_abandoned,  ///< a transaction on this connection was abandoned: only ROLLBACK is accepted
+    commit_in_doubt,        ///< the connection failed while COMMIT was in flight: the outcome is unknown
+    transaction_ended,      ///< the transaction (or savepoint) was already committed, rolled back or prepared
+    transaction_in_progress,///< BEGIN on a connection that is already inside a transaction block
 };
 
 /// The category of `client_errc` ("asiopg.client").

@@ -151,6 +151,16 @@ outcome<T> run(style s, asio::io_context& ctx, Launch launch,
 }
 
 /// True for the styles whose errors arrive as exceptions.
+/// Runs `ctx` until `done` becomes true or `deadline` passes; returns `done`.
+inline bool run_until_done(asio::io_context& ctx, const bool& done,
+                           std::chrono::steady_clock::duration deadline = default_deadline) {
+    ctx.restart();
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (!done && std::chrono::steady_clock::now() < until)
+        if (ctx.run_one_until(until) == 0 && ctx.stopped()) ctx.restart();
+    return done;
+}
+
 inline bool throws(style s) { return s == style::future || s == style::yield || s == style::awaitable; }
 
 } // namespace asiopg::test

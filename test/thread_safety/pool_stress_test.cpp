@@ -5,6 +5,8 @@
 #define BOOST_TEST_MODULE asiopg_pool_stress
 #include <asiopg/pool.hpp>
 
+#include <boost/asio/use_future.hpp>
+
 #include "server.hpp"
 #include "test_case.hpp"
 
@@ -76,6 +78,17 @@ asio::awaitable<void> borrower(connection_pool& pool, int task, int rounds, coun
     ++c.finished;
 }
 
+pool_params stress_params(std::size_t min_size, std::size_t max_size) {
+    pool_params p;
+    p.connect.conninfo = test::tcp_conninfo();
+    p.min_size = min_size;
+    p.max_size = max_size;
+    p.acquire_timeout = 10s;
+    return p;
+}
+
+using steady = std::chrono::steady_clock;
+
 } // namespace
 
 ASIOPG_TEST_CASE(two_hundred_tasks_four_threads_one_pool) {
@@ -134,4 +147,48 @@ ASIOPG_TEST_CASE(two_hundred_tasks_four_threads_one_pool) {
     guard.reset();
     ctx.stop();
     for (auto& t : threads) t.join();
+}
+
+// terminate() breaks a borrowed connection while its borrower uses it on another thread: it must
+// not touch the connection's state there (it shuts the socket down; the borrower's thread closes).
+ASIOPG_TEST_CASE(terminate_does_not_race_with_the_borrowers_thread) {
+    asio::io_context pool_ctx;
+    auto guard = asio::make_work_guard(pool_ctx);
+    std::thread runner([&] { pool_ctx.run(); });
+    {
+        connection_pool pool(pool_ctx, stress_params(1, 1));
+        pooled_connection h;
+        try {
+            h = pool.async_acquire(asio::use_future).get();
+        } catch (const std::exception& e) {
+            BOOST_TEST(false, e.what());
+        }
+        if (h) {
+            std::thread terminator([&] {
+                std::this_thread::sleep_for(30ms);
+                pool.terminate();
+            });
+            auto until = steady::now() + 150ms;
+            int ops = 0;
+            while (steady::now() < until) { // the borrower's task, on its own thread
+                if (ops % 1000 == 0) { // an operation now and then
+                    auto fut = h->async_execute("SELECT 1", asio::use_future);
+                    try { fut.get(); } catch (...) {}
+                }
+                ++ops;
+                // What a borrower may look at between operations (connection_impl::pg, …).
+                (void)h->is_open();
+                (void)h->get_transaction_status();
+            }
+            terminator.join();
+            BOOST_TEST_MESSAGE("borrower ran " << ops << " operations");
+            h.release();
+        }
+        std::atomic<bool> closed{false};
+        pool.async_wait_closed([&](error_code) { closed = true; });
+        auto until = steady::now() + 5s;
+        while (!closed && steady::now() < until) std::this_thread::sleep_for(5ms);
+    }
+    guard.reset();
+    runner.join();
 }

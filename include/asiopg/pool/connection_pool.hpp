@@ -112,8 +112,9 @@ public:
     /// No new acquires (they fail with `client_errc::pool_closed`, as do the waiting ones); idle
     /// connections are closed now, borrowed ones when they come back. Idempotent.
     void close() noexcept;
-    /// `close()`, and closes the borrowed connections too (through their executors): their
-    /// operations in flight complete with `operation_aborted`.
+    /// `close()`, and breaks the borrowed connections too, safely from any thread
+    /// (`connection::shutdown()`): their operations in flight fail (`connection_lost` or the
+    /// server's error), later ones too; they are released when their handles come back.
     void terminate() noexcept;
     /// Closes the idle connections now and the others when they come back, then reopens to
     /// `min_size`: the next acquires get new sessions (after a failover, a schema change …).

@@ -7,6 +7,7 @@
 #include "driver.hpp"
 #include "machine_base.hpp"
 
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -38,6 +39,10 @@ public:
         step rejected;
         if (!begin(impl, rejected)) return rejected;
         if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
+        if (impl.transaction_abandoned && !is_rollback(sql_))
+            return fail(impl, client_errc::transaction_abandoned,
+                        "a transaction on this connection was abandoned without commit or rollback: "
+                        "run ROLLBACK first (a pool does it when the connection is returned)");
         if (std::optional<step> bad = store(impl)) return *bad;
         return plan(impl);
     }
@@ -54,6 +59,15 @@ public:
     }
 
 protected:
+    // "ROLLBACK …" (any case, after blanks): what an abandoned transaction still accepts.
+    static bool is_rollback(std::string_view sql) noexcept {
+        std::size_t i = sql.find_first_not_of(" \t\r\n");
+        if (i == std::string_view::npos || sql.size() - i < 8) return false;
+        for (std::size_t k = 0; k < 8; ++k)
+            if ((sql[i + k] & ~0x20) != "ROLLBACK"[k]) return false;
+        return sql.size() - i == 8 || !std::isalnum(static_cast<unsigned char>(sql[i + 8]));
+    }
+
     enum class state { flushing, reading, copy_out };
     enum class stage { deallocate, prepare, describe, execute };
 

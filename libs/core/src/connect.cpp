@@ -327,6 +327,11 @@ private:
             impl.deadline_timer.cancel();
             impl.last_diagnostics.clear();
             ++impl.session; // statements of the previous session are gone
+            {
+                std::lock_guard<std::mutex> lk(impl.socket_mutex);
+                impl.live_fd = PQsocket(impl.pg);
+            }
+            impl.transaction_abandoned = false;
             impl.statements.clear();
             return step::finish();
         case PGRES_POLLING_READING: return step::read();

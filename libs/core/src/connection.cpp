@@ -68,6 +68,10 @@ void connection_impl::close() noexcept {
 
 void connection_impl::drop_session() noexcept {
     release_socket();
+    {
+        std::lock_guard<std::mutex> lk(socket_mutex);
+        live_fd = -1;
+    }
     if (pg) {
         PQfinish(pg);
         pg = nullptr;
@@ -257,6 +261,22 @@ std::optional<data_format> connection::result_format() const noexcept {
 }
 
 bool connection::is_open() const noexcept { return impl_ && impl_->connected(); }
+
+void connection::shutdown() noexcept {
+    if (!impl_) return;
+    std::lock_guard<std::mutex> lk(impl_->socket_mutex);
+    if (impl_->live_fd >= 0) ::shutdown(impl_->live_fd, SHUT_RDWR);
+}
+
+void connection::abandon_transaction() noexcept {
+    if (!is_open()) return;
+    PGTransactionStatusType ts = PQtransactionStatus(impl_->pg);
+    // ACTIVE: a command is running; whether it leaves a transaction open is known only later,
+    // so mark it too (a ROLLBACK outside a transaction block is harmless).
+    if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR || ts == PQTRANS_ACTIVE) impl_->transaction_abandoned = true;
+}
+
+bool connection::transaction_abandoned() const noexcept { return impl_ && impl_->transaction_abandoned; }
 
 namespace {
 // What a non-blocking peek at libpq's socket finds.

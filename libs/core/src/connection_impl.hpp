@@ -19,6 +19,7 @@
 #include <list>
 #include <unordered_map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -57,6 +58,11 @@ public:
     asio::ip::tcp::resolver::results_type resolve_results;
 
     PGconn* pg = nullptr;
+    // The socket of the established session, for shutdown() from any thread: set once
+    // connected, cleared before PQfinish closes it — both under the mutex, so a shutdown never
+    // reaches a closed (or reused) descriptor.
+    std::mutex socket_mutex;
+    int live_fd = -1;
     // The operation in flight (0: none). Ids are never reused, so a late completion or deadline of
     // an operation that close() already abandoned cannot touch the next one. Pipelining will turn
     // this into a queue of operations in flight.
@@ -68,6 +74,10 @@ public:
     // Results of parameterised statements: forced by set_result_format, else chosen per
     // statement from its column types (see prefers_binary).
     std::optional<data_format> forced_format;
+    // A transaction scope was destroyed without commit or rollback: until the session is back
+    // outside a transaction block, only ROLLBACK runs (a forgotten transaction must not
+    // silently swallow what comes next).
+    bool transaction_abandoned = false;
     std::uint64_t session = 0;      // incremented per successful connect: statements belong to one
 
     // Automatic prepared statements, keyed by SQL text and parameter types. A statement is

@@ -68,6 +68,12 @@ public:
         case client_errc::invalid_statement: return "the statement is not prepared on this session";
         case client_errc::pool_exhausted: return "no connection became available in the pool within the acquire timeout";
         case client_errc::pool_closed: return "the connection pool is closed";
+        case client_errc::transaction_abandoned:
+            return "a transaction on this connection was abandoned without commit or rollback";
+        case client_errc::commit_in_doubt:
+            return "the connection failed during COMMIT: whether the transaction committed is unknown";
+        case client_errc::transaction_ended: return "the transaction has already ended";
+        case client_errc::transaction_in_progress: return "a transaction is already in progress on this connection";
         }
         return "unknown asiopg client error";
     }

@@ -47,6 +47,8 @@ protected:
 
     // The command's results are all in: success, or its first error.
     step command_done(connection_impl& impl) {
+        if (impl.transaction_abandoned && impl.pg && PQtransactionStatus(impl.pg) == PQTRANS_IDLE)
+            impl.transaction_abandoned = false; // rolled back
         if (!error_) return step::finish();
         if (!impl.connected()) {
             // The session ended. A FATAL server error (57P01 …) arrives before the socket

@@ -61,13 +61,19 @@ std::shared_ptr<asio::steady_timer> guard(const std::shared_ptr<void>& keep, con
 // Runs `h(args…)` later on its associated executor (the pool's by default), never inline. The
 // handler's cancellation slot is cleared first: the waiter is no longer cancellable.
 template <class Handler, class... Args>
-void pool_impl::post_completion(Handler h, Args... args) {
+void pool_impl::post_completion(Handler h, work_guard work, Args... args) {
     auto ex = asio::get_associated_executor(h, ex_);
-    asio::post(ex_, asio::bind_executor(ex, [h = std::move(h), ... args = std::move(args)]() mutable {
+    asio::post(ex_, asio::bind_executor(ex, [h = std::move(h), work = std::move(work), ... args = std::move(args)]() mutable {
                    auto slot = h.get_cancellation_slot();
                    if (slot.is_connected()) slot.clear();
+                   auto keep = std::move(work); // released once the handler has run
                    std::move(h)(std::move(args)...);
                }));
+}
+
+template <class Handler>
+pool_impl::work_guard pool_impl::track(const Handler& h) const {
+    return asio::prefer(work_guard(asio::get_associated_executor(h, ex_)), asio::execution::outstanding_work.tracked);
 }
 
 pool_impl::pool_impl(executor_type ex, pool_params params)
@@ -96,16 +102,14 @@ void pool_impl::run(lock& lk) {
         prepare(tasks.back());
     }
     rearm();
-    std::vector<close_handler> closed;
+    std::vector<closed_waiter> closed;
     if (machine_.finished()) {
         closed.swap(closed_waiters_);
         timer_.cancel();
     }
     lk.unlock();
     for (task& t : tasks) perform(t);
-    for (close_handler& h : closed) {
-        post_completion(std::move(h), error_code{});
-    }
+    for (closed_waiter& w : closed) post_completion(std::move(w.handler), std::move(w.work), error_code{});
 }
 
 // Under the lock: find or create what the action works on.
@@ -170,7 +174,15 @@ void pool_impl::perform(task& t) {
     switch (t.action.kind) {
     case pool_action::open: return open(t.action.node, t.nd);
     case pool_action::close:
-        if (t.nd) {
+        if (!t.nd) return;
+        if (t.nd->terminated) {
+            // Borrowed (terminate()): its user may be running an operation on it on another
+            // thread right now. shutdown() is the one thread-safe way to break it; the user's
+            // thread closes it, and it is destroyed when the handle comes back.
+            t.nd->conn.shutdown();
+            return;
+        }
+        {
             executor_type strand = t.nd->strand;
             asio::post(strand, [nd = std::move(t.nd)] { nd->conn.close(); });
         }
@@ -234,6 +246,8 @@ void pool_impl::run_hook(const connection_hook& hook, const std::shared_ptr<node
             hook(nd->conn, asio::bind_executor(nd->strand, [call](error_code ec) mutable { call(ec); }));
         } catch (const std::exception& e) {
             call(client_errc::connect_failed, std::string("threw: ") + e.what());
+        } catch (...) {
+            call(client_errc::connect_failed, "threw an exception not derived from std::exception");
         }
     });
 }
@@ -280,7 +294,8 @@ void pool_impl::acquire(diagnostics* out, acquire_handler h) {
     lock lk(mtx_);
     waiter_id id = ++last_waiter_;
     auto slot = h.get_cancellation_slot();
-    waiters_.emplace(id, waiter{std::move(h), out});
+    work_guard work = track(h);
+    waiters_.emplace(id, waiter{std::move(h), out, std::move(work)});
     if (slot.is_connected()) {
         slot.template emplace<std::function<void(asio::cancellation_type)>>(
             [weak = weak_from_this(), id](asio::cancellation_type) {
@@ -320,7 +335,7 @@ void pool_impl::grant(task& t) {
 
 void pool_impl::deliver(waiter w, error_code ec, pooled_connection pc) {
     if (!w.handler) return; // already completed (cannot happen; defensive)
-    post_completion(std::move(w.handler), ec, std::move(pc));
+    post_completion(std::move(w.handler), std::move(w.work), ec, std::move(pc));
 }
 
 // ---- returning ----
@@ -346,7 +361,10 @@ void pool_impl::give_back(node_id id, bool reset) noexcept {
                 kind = reset && !params_.reset_query.empty() ? release_kind::reset : release_kind::clean;
                 break;
             case transaction_status::in_transaction:
-            case transaction_status::in_error: kind = release_kind::reset; break;
+            case transaction_status::in_error:
+                kind = release_kind::reset;
+                nd->rollback_only = !reset; // return_without_reset(): ROLLBACK, not the reset query
+                break;
             default: break; // an operation still running, or a broken session
             }
         }
@@ -361,7 +379,9 @@ void pool_impl::reset(node_id id, const std::shared_ptr<node>& nd) {
     transaction_status ts = conn.get_transaction_status();
     std::string sql;
     if (ts == transaction_status::in_transaction || ts == transaction_status::in_error) sql = "ROLLBACK";
-    if (!params_.reset_query.empty()) sql += sql.empty() ? params_.reset_query : "; " + params_.reset_query;
+    if (!params_.reset_query.empty() && !nd->rollback_only)
+        sql += sql.empty() ? params_.reset_query : "; " + params_.reset_query;
+    nd->rollback_only = false;
     auto timer = guard(nd, conn, nd->strand, params_.connect_timeout);
     asio::post(nd->strand, [self = shared_from_this(), id, nd, sql = std::move(sql), timer]() {
         nd->conn.async_execute(sql, asio::bind_executor(nd->strand, [self, id, nd, timer](error_code ec, result) {
@@ -409,12 +429,13 @@ void pool_impl::clear() noexcept {
 
 void pool_impl::wait_closed(close_handler h) {
     lock lk(mtx_);
+    work_guard work = track(h);
     if (!machine_.finished()) {
-        closed_waiters_.push_back(std::move(h));
+        closed_waiters_.push_back(closed_waiter{std::move(h), std::move(work)});
         return;
     }
     lk.unlock();
-    post_completion(std::move(h), error_code{});
+    post_completion(std::move(h), std::move(work), error_code{});
 }
 
 bool pool_impl::is_closed() const noexcept {

@@ -14,6 +14,7 @@
 #include <asiopg/pool/pool_stats.hpp>
 #include <asiopg/pool/pooled_connection.hpp>
 
+#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -56,11 +57,20 @@ private:
         executor_type strand;
         connection conn;
         bool borrowed = false;
-        bool terminated = false; // closed by terminate() while borrowed
+        bool terminated = false;    // closed by terminate() while borrowed
+        bool rollback_only = false; // returned with return_without_reset(): no reset query
     };
+    // A pending completion keeps work on its handler's executor (an Asio rule: that context
+    // must not run out of work while the operation is pending).
+    using work_guard = boost::asio::any_completion_executor;
     struct waiter {
         acquire_handler handler;
         diagnostics* out = nullptr;
+        work_guard work;
+    };
+    struct closed_waiter {
+        close_handler handler;
+        work_guard work;
     };
     // An action with what it needs, taken under the lock, carried out after.
     // (`w` is an optional so that it is only ever move-constructed: Boost 1.81's
@@ -86,7 +96,8 @@ private:
     void reset(node_id id, const std::shared_ptr<node>& nd);
     void check(node_id id, const std::shared_ptr<node>& nd);
     template <class F> void with_lock(F&& f);
-    template <class Handler, class... Args> void post_completion(Handler h, Args... args);
+    template <class Handler, class... Args> void post_completion(Handler h, work_guard work, Args... args);
+    template <class Handler> work_guard track(const Handler& h) const;
     template <class Finish>
     void run_hook(const connection_hook& hook, const std::shared_ptr<node>& nd, const char* name, Finish finish);
 
@@ -102,7 +113,7 @@ private:
     waiter_id last_waiter_ = 0;
     error_code last_connect_ec_;
     diagnostics last_connect_diag_;
-    std::vector<close_handler> closed_waiters_;
+    std::vector<closed_waiter> closed_waiters_;
 };
 
 } // namespace asiopg::detail

@@ -158,6 +158,13 @@ void pool_machine::lost(node_id n, const waiter_info& w, pool_time now) {
     }
     waiters_.push_front(w);
     make_available_all(now);
+    if (!waiters_.empty() && waiters_.front().id == w.id &&
+        (refused_ || limits_.acquire_timeout == pool_duration::zero())) {
+        // It may not wait (see acquire()): nothing else idle means failing now.
+        waiters_.pop_front();
+        if (!refused_) ++counters_.acquire_timeouts;
+        fail_waiter(w, refused_ ? acquire_failure::connect_error : timeout_failure());
+    }
     start_opens(now);
 }
 
@@ -231,10 +238,12 @@ pool_time pool_machine::next_wakeup() const {
             at = std::min(at, nd.idle_since + limits_.max_idle_time);
         at = std::min(at, health_check_due(nd));
     }
-    // Opens held back by the back-off.
+    // Opens held back by the back-off (not those held back by the concurrency limit: the next
+    // opened() drives those). start_opens() clears a back-off that has passed.
     bool want_open = nodes_.size() < limits_.min_size ||
                      (waiters_.size() > opening_ && nodes_.size() < limits_.max_size);
-    if (want_open && next_open_allowed_ != pool_time{}) at = std::min(at, next_open_allowed_);
+    if (want_open && next_open_allowed_ != pool_time{} && opening_ < limits_.max_concurrent_opens)
+        at = std::min(at, next_open_allowed_);
     return at;
 }
 
@@ -301,6 +310,7 @@ void pool_machine::fail_all_waiters(acquire_failure why) {
 // and the back-off.
 void pool_machine::start_opens(pool_time now) {
     if (closing_ || now < next_open_allowed_) return;
+    next_open_allowed_ = pool_time{}; // the back-off, if any, is over
     std::size_t size = nodes_.size();
     std::size_t want = std::max(limits_.min_size > size ? limits_.min_size - size : 0,
                                 waiters_.size() > opening_ ? waiters_.size() - opening_ : 0);

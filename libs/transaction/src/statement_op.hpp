@@ -1,0 +1,63 @@
+// Internal: one statement on a connection as a small composed operation, and a refusal that
+// completes without running anything. Shared by transactions, savepoints and two-phase commit.
+#ifndef ASIOPG_TRANSACTION_SRC_STATEMENT_OP_HPP
+#define ASIOPG_TRANSACTION_SRC_STATEMENT_OP_HPP
+
+#include <asiopg/connection.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/post.hpp>
+
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+
+namespace asiopg::detail {
+
+namespace asio = boost::asio;
+
+// Runs one statement on `conn` and completes with what `finish(ec, result&)` makes of it
+// (a tuple of the completion's arguments). The SQL lives on the heap: the statement is started
+// with a view of it while this object moves into the statement's handler.
+template <class Finish>
+struct statement_op {
+    connection* conn;
+    std::unique_ptr<std::string> sql;
+    Finish finish;
+    diagnostics* diag;
+
+    template <class Self>
+    void operator()(Self& self) {
+        std::string_view q = *sql;
+        conn->async_execute(q, std::move(self));
+    }
+    template <class Self>
+    void operator()(Self& self, error_code ec, result r) {
+        auto args = finish(ec, r);
+        if (std::get<0>(args) && diag && diag->empty()) *diag = conn->get_diagnostics();
+        std::apply([&](auto&&... a) { self.complete(std::move(a)...); }, std::move(args));
+    }
+};
+
+template <class Sig, class Handler, class Finish>
+void run_statement(connection& conn, std::string sql, diagnostics* diag, Handler h, Finish finish) {
+    auto ex = conn.get_executor();
+    asio::async_compose<Handler, Sig>(
+        statement_op<Finish>{&conn, std::make_unique<std::string>(std::move(sql)), std::move(finish), diag}, h, ex);
+}
+
+// Completes `h` with `ec` (and default values) without running anything — later, never inline.
+template <class... Ts, class Handler>
+void refuse(const connection::executor_type& ex, Handler h, diagnostics* diag, error_code ec, std::string message) {
+    if (diag) {
+        diag->clear();
+        diag->message = std::move(message);
+    }
+    asio::post(ex, asio::append(std::move(h), ec, Ts{}...));
+}
+
+} // namespace asiopg::detail
+
+#endif
