@@ -62,6 +62,7 @@ public:
     connection_pool(ExecutionContext& ctx, pool_params params)
         : connection_pool(executor_type(ctx.get_executor()), std::move(params)) {}
 
+    /// A moved-from pool may only be destroyed or assigned to.
     connection_pool(connection_pool&&) noexcept = default;
     /// Closes the pool this one held, then takes `other`'s.
     connection_pool& operator=(connection_pool&& other) noexcept;

@@ -3,6 +3,7 @@
 
 #include "pool_impl.hpp"
 
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
 
@@ -81,6 +82,8 @@ struct pool_execute_op {
     void operator()(Self& self) {
         if (!started) {
             started = true;
+            // Every cancellation type reaches the acquire (and then the statement).
+            self.reset_cancellation_state(asio::enable_total_cancellation());
             if (data->refused) {
                 auto ex = pool->get_executor();
                 return asio::post(ex, std::move(self)); // never inline

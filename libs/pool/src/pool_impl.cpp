@@ -45,10 +45,10 @@ bool refused_for_good(const error_code& ec, const diagnostics& d) {
 }
 
 // Bounds a background operation on a node: when `after` passes first, the connection is
-// closed, which completes the operation with an error.
+// closed, which completes the operation with an error. (No connect timeout set: 30 s.)
 std::shared_ptr<asio::steady_timer> guard(const std::shared_ptr<void>& keep, connection& conn,
                                           const asio::any_io_executor& strand, std::chrono::milliseconds after) {
-    if (after <= std::chrono::milliseconds::zero()) return nullptr;
+    if (after <= std::chrono::milliseconds::zero()) after = std::chrono::seconds(30);
     auto t = std::make_shared<asio::steady_timer>(strand, after);
     t->async_wait([keep, &conn](error_code ec) {
         if (!ec) conn.close();
@@ -272,8 +272,10 @@ void pool_impl::opened(node_id id, error_code ec, diagnostics diag) {
         open_outcome outcome = open_outcome::ok;
         if (ec) {
             outcome = refused_for_good(ec, diag) ? open_outcome::failed_permanently : open_outcome::failed;
-            last_connect_ec_ = ec;
-            last_connect_diag_ = std::move(diag);
+            if (!machine_.closing()) { // a connect cut short by close() says nothing about the server
+                last_connect_ec_ = ec;
+                last_connect_diag_ = std::move(diag);
+            }
             auto it = nodes_.find(id);
             if (it != nodes_.end()) {
                 executor_type strand = it->second->strand;
