@@ -59,8 +59,11 @@ asio::awaitable<void> run_transaction(connection& conn, transaction_options opti
 }
 
 asio::awaitable<void> run_savepoint(transaction* tx, savepoint* parent, savepoint_body body) {
-    savepoint sp = tx ? co_await tx->async_savepoint(asio::use_awaitable)
-                      : co_await parent->async_savepoint(asio::use_awaitable);
+    // (Not `tx ? co_await … : co_await …`: GCC 12 destroys the result of a co_await in a
+    // conditional expression twice.)
+    savepoint sp;
+    if (tx) sp = co_await tx->async_savepoint(asio::use_awaitable);
+    else sp = co_await parent->async_savepoint(asio::use_awaitable);
     std::exception_ptr failure;
     try {
         co_await body(sp);
