@@ -3,12 +3,13 @@
 // broken and terminated connections, recycling, hooks, shutdown ordering, many tasks at once, and
 // handles that outlive the pool object.
 //
-// Every wait is bounded (spin_until with a deadline). State written by completion handlers lives
+// Every wait is bounded (run_until with a deadline). State written by completion handlers lives
 // in shared_ptrs or is declared before the fixture, so a handler that runs while a failed test
 // unwinds (the fixture closes the pool, which completes waiters) never writes to a dead local.
 // Pooled handles are always declared after the fixture: they must go back before it closes.
 #include <asiopg/pool.hpp>
 
+#include "pool.hpp"
 #include "server.hpp"
 #include "session.hpp"
 #include "styles.hpp"
@@ -50,30 +51,11 @@ bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-pool_params behaviour_params(std::size_t min_size, std::size_t max_size) {
-    pool_params p;
-    p.connect.conninfo = tcp_conninfo();
-    p.min_size = min_size;
-    p.max_size = max_size;
-    p.acquire_timeout = 10s;
-    return p;
-}
 
-// Runs `ctx` until `pred()` holds or `limit` passes; returns pred().
-template <class Pred>
-bool spin_until(asio::io_context& ctx, Pred pred, std::chrono::milliseconds limit = 10s) {
-    auto until = steady::now() + limit;
-    ctx.restart();
-    while (!pred() && steady::now() < until) {
-        ctx.run_one_for(5ms);
-        if (ctx.stopped()) ctx.restart();
-    }
-    return pred();
-}
 
 // Runs `ctx` for `d`.
 void spin_for(asio::io_context& ctx, std::chrono::milliseconds d) {
-    spin_until(ctx, [] { return false; }, d);
+    run_until(ctx, [] { return false; }, d);
 }
 
 // An acquire started with a callback and checked later.
@@ -109,10 +91,10 @@ struct behaviour_fixture {
         if (!pool) return;
         auto closed = std::make_shared<bool>(false);
         pool->async_close([closed](error_code) { *closed = true; });
-        if (!spin_until(ctx, [&] { return *closed; }, 5s)) {
+        if (!run_until(ctx, [&] { return *closed; }, 5s)) {
             BOOST_TEST(*closed, "the pool did not close within 5 s (a handle not returned?): terminating");
             pool->terminate();
-            spin_until(ctx, [&] { return *closed; }, 5s);
+            run_until(ctx, [&] { return *closed; }, 5s);
         }
         pool.reset();
         spin_for(ctx, 20ms); // let the last closes run
@@ -147,7 +129,7 @@ struct behaviour_fixture {
     pool_stats stats() const { return pool->stats(); }
     // Every connection back in the pool and idle, nothing opening or waiting.
     bool settle(std::chrono::milliseconds limit = 10s) {
-        return spin_until(ctx, [&] {
+        return run_until(ctx, [&] {
             pool_stats s = pool->stats();
             return s.borrowed == 0 && s.waiting == 0 && s.opening == 0 && s.size == s.idle;
         }, limit);
@@ -215,8 +197,8 @@ BOOST_AUTO_TEST_SUITE(pool_behaviour)
 // 1. min_size connections open in the background; the pool grows on demand up to max_size and no
 // further; stats follow.
 ASIOPG_TEST_CASE(min_size_at_start_and_growth_to_max_size) {
-    behaviour_fixture f(behaviour_params(2, 4));
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return f.stats().idle == 2; }),
+    behaviour_fixture f(pool_params_for(2, 4));
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return f.stats().idle == 2; }),
                        "min_size connections not opened: " << f.pool->last_connect_error().message);
     pool_stats s = f.stats();
     BOOST_TEST(s.size == 2u);
@@ -271,7 +253,7 @@ ASIOPG_TEST_CASE(min_size_at_start_and_growth_to_max_size) {
 
     int returned_pid = held.back()->backend_pid();
     held.pop_back(); // returned: reset, then handed to the fifth
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return fifth->done; }));
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return fifth->done; }));
     BOOST_TEST_REQUIRE(!fifth->ec, fifth->ec.message());
     BOOST_TEST(fifth->conn->backend_pid() == returned_pid);
     s = f.stats();
@@ -302,7 +284,7 @@ ASIOPG_TEST_CASE(waiters_served_in_fifo_order) {
         std::vector<std::string> errors;
     };
     auto st = std::make_shared<fifo_state>();
-    behaviour_fixture f(behaviour_params(1, 1));
+    behaviour_fixture f(pool_params_for(1, 1));
     pooled_connection held = f.acquire();
     int pid = held->backend_pid();
     connection_pool& pool = *f.pool;
@@ -320,7 +302,7 @@ ASIOPG_TEST_CASE(waiters_served_in_fifo_order) {
     BOOST_TEST(st->order.empty(), "a waiter was served while the only connection was borrowed");
 
     held.release();
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return st->order.size() == 5; }), "served: " << st->order.size());
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return st->order.size() == 5; }), "served: " << st->order.size());
     const std::vector<int> expected_order{0, 1, 2, 3, 4};
     BOOST_TEST(st->order == expected_order, boost::test_tools::per_element());
     const std::vector<std::size_t> expected_waiting{4, 3, 2, 1, 0};
@@ -334,7 +316,7 @@ ASIOPG_TEST_CASE(waiters_served_in_fifo_order) {
 // 3. The acquire timeout: pool_exhausted after ~acquire_timeout; zero fails at once.
 ASIOPG_TEST_CASE(exhaustion_times_out_with_pool_exhausted) {
     {
-        auto p = behaviour_params(1, 1);
+        auto p = pool_params_for(1, 1);
         p.acquire_timeout = 300ms;
         behaviour_fixture f(p);
         pooled_connection held = f.acquire();
@@ -366,10 +348,10 @@ ASIOPG_TEST_CASE(exhaustion_times_out_with_pool_exhausted) {
         BOOST_TEST(f.query_int(*again, "SELECT 3") == 3);
     }
     {
-        auto p = behaviour_params(1, 1);
+        auto p = pool_params_for(1, 1);
         p.acquire_timeout = 0ms;
         behaviour_fixture f(p);
-        BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return f.stats().idle == 1; }));
+        BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return f.stats().idle == 1; }));
         pooled_connection held = f.acquire(); // an idle one: served at once
         auto t0 = steady::now();
         auto out = f.try_acquire(style::callback, 10s);
@@ -459,7 +441,7 @@ ASIOPG_TEST_CASE(bad_password_fails_acquires_fast) {
 // 5. A cancelled waiter completes with operation_aborted and leaves the queue.
 ASIOPG_TEST_CASE(cancelled_acquire_leaves_the_queue) {
     asio::cancellation_signal sig; // outlives every handler holding its slot
-    auto p = behaviour_params(1, 1);
+    auto p = pool_params_for(1, 1);
     p.acquire_timeout = 10s;
     behaviour_fixture f(p);
     pooled_connection held = f.acquire();
@@ -482,7 +464,7 @@ ASIOPG_TEST_CASE(cancelled_acquire_leaves_the_queue) {
             timer.async_wait([&sig, type](error_code ec) {
                 if (!ec) sig.emit(type);
             });
-            BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return pending->done; }, 5s), "the cancelled acquire never completed");
+            BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return pending->done; }, 5s), "the cancelled acquire never completed");
             long long elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(pending->completed_at - t0).count();
             BOOST_TEST((pending->ec == asio::error::operation_aborted), pending->ec.message());
             BOOST_TEST(!pending->conn.valid());
@@ -517,7 +499,7 @@ ASIOPG_TEST_CASE(returned_transactions_are_rolled_back) {
     session observer;
     observer.query("DROP TABLE IF EXISTS pool_behaviour_rollback; CREATE TABLE pool_behaviour_rollback (v int)");
     {
-        behaviour_fixture f(behaviour_params(1, 1));
+        behaviour_fixture f(pool_params_for(1, 1));
         int pid = 0;
         {
             pooled_connection h = f.acquire();
@@ -552,7 +534,7 @@ ASIOPG_TEST_CASE(returned_transactions_are_rolled_back) {
 
 ASIOPG_TEST_CASE(default_reset_query_drops_session_state) {
     session observer;
-    behaviour_fixture f(behaviour_params(1, 1));
+    behaviour_fixture f(pool_params_for(1, 1));
     int pid = 0;
     std::string app_before, path_before;
     {
@@ -593,7 +575,7 @@ ASIOPG_TEST_CASE(empty_reset_query_keeps_settings_but_rolls_back) {
     session observer;
     observer.query("DROP TABLE IF EXISTS pool_behaviour_rollback2; CREATE TABLE pool_behaviour_rollback2 (v int)");
     {
-        auto p = behaviour_params(1, 1);
+        auto p = pool_params_for(1, 1);
         p.reset_query = "";
         behaviour_fixture f(p);
         int pid = 0;
@@ -624,7 +606,7 @@ ASIOPG_TEST_CASE(empty_reset_query_keeps_settings_but_rolls_back) {
 
 // 7. A connection closed (or busy) when returned is discarded and replaced; the slot is not leaked.
 ASIOPG_TEST_CASE(connection_closed_by_user_is_discarded) {
-    auto p = behaviour_params(1, 1);
+    auto p = pool_params_for(1, 1);
     p.acquire_timeout = 5s;
     behaviour_fixture f(p);
     std::set<int> pids;
@@ -657,7 +639,7 @@ ASIOPG_TEST_CASE(connection_closed_by_user_is_discarded) {
         spin_for(f.ctx, 50ms);
         BOOST_TEST((h->get_transaction_status() == transaction_status::active));
     }
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return op->done; }, 5s), "the running query was not aborted");
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return op->done; }, 5s), "the running query was not aborted");
     BOOST_TEST(op->ec.failed());
     pooled_connection h = f.acquire();
     BOOST_TEST(pids.count(h->backend_pid()) == 0u, "a discarded backend came back");
@@ -675,7 +657,7 @@ ASIOPG_TEST_CASE(connection_closed_by_user_is_discarded) {
 namespace {
 void check_terminated_idle_backends_are_replaced(const std::string& conninfo) {
     session observer;
-    auto p = behaviour_params(3, 3);
+    auto p = pool_params_for(3, 3);
     p.connect.conninfo = conninfo;
     p.health_check_interval = 0ms; // the acquire path must notice, not a health check
     behaviour_fixture f(p);
@@ -731,10 +713,10 @@ ASIOPG_TEST_CASE(terminated_idle_backends_are_replaced_on_acquire_over_ssl) {
 
 ASIOPG_TEST_CASE(health_check_notices_terminated_idle_backends) {
     session observer;
-    auto p = behaviour_params(2, 2);
+    auto p = pool_params_for(2, 2);
     p.health_check_interval = 200ms;
     behaviour_fixture f(p);
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return f.stats().idle == 2; }));
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return f.stats().idle == 2; }));
     std::vector<int> old_pids;
     {
         pooled_connection a = f.acquire(), b = f.acquire();
@@ -745,7 +727,7 @@ ASIOPG_TEST_CASE(health_check_notices_terminated_idle_backends) {
                                       pid_list(old_pids) + "]) AS p")
                            .at(0).at(0).as<bool>());
     // Without any acquire, the checks find both dead and the pool reopens to min_size.
-    BOOST_TEST(spin_until(f.ctx, [&] {
+    BOOST_TEST(run_until(f.ctx, [&] {
         pool_stats s = f.stats();
         return s.health_check_failures >= 2 && s.idle == 2 && s.connections_opened >= 4;
     }, 5s), "health_check_failures " << f.stats().health_check_failures << ", idle " << f.stats().idle);
@@ -757,7 +739,7 @@ ASIOPG_TEST_CASE(health_check_notices_terminated_idle_backends) {
 
 // 9. max_lifetime recycles connections, idle or borrowed; clear() renews every session.
 ASIOPG_TEST_CASE(max_lifetime_recycles_connections) {
-    auto p = behaviour_params(1, 1);
+    auto p = pool_params_for(1, 1);
     p.max_lifetime = 300ms;
     p.health_check_interval = 0ms;
     behaviour_fixture f(p);
@@ -784,19 +766,19 @@ ASIOPG_TEST_CASE(max_lifetime_recycles_connections) {
 }
 
 ASIOPG_TEST_CASE(clear_gives_new_sessions) {
-    behaviour_fixture f(behaviour_params(2, 2));
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return f.stats().idle == 2; }));
+    behaviour_fixture f(pool_params_for(2, 2));
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return f.stats().idle == 2; }));
     pooled_connection kept = f.acquire();
     std::vector<int> old_pids{kept->backend_pid()};
     {
         pooled_connection other = f.acquire();
         old_pids.push_back(other->backend_pid());
     }
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return f.stats().idle == 1; }));
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return f.stats().idle == 1; }));
     f.pool->clear();
     BOOST_TEST(f.query_int(*kept, "SELECT 14") == 14, "a borrowed connection stays usable after clear()");
     kept.release();
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return f.stats().idle == 2 && f.stats().size == 2; }));
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return f.stats().idle == 2 && f.stats().size == 2; }));
     pooled_connection a = f.acquire(), b = f.acquire();
     for (int pid : {a->backend_pid(), b->backend_pid()})
         BOOST_TEST(std::count(old_pids.begin(), old_pids.end(), pid) == 0, "an old session after clear(): " << pid);
@@ -806,7 +788,7 @@ ASIOPG_TEST_CASE(clear_gives_new_sessions) {
 // on_acquire fails that acquire only.
 ASIOPG_TEST_CASE(on_connect_runs_once_per_connection) {
     auto hooks = std::make_shared<hook_state>();
-    auto p = behaviour_params(1, 2);
+    auto p = pool_params_for(1, 2);
     p.on_connect = [hooks](connection& c, asio::any_completion_handler<void(error_code)> done) {
         ++hooks->connects;
         hooks->connect_pids.push_back(c.backend_pid());
@@ -846,7 +828,7 @@ ASIOPG_TEST_CASE(on_connect_runs_once_per_connection) {
 
 ASIOPG_TEST_CASE(on_acquire_runs_every_time_and_its_failure_fails_that_acquire) {
     auto hooks = std::make_shared<hook_state>();
-    auto p = behaviour_params(1, 1);
+    auto p = pool_params_for(1, 1);
     p.on_acquire = [hooks](connection&, asio::any_completion_handler<void(error_code)> done) {
         ++hooks->acquires;
         if (hooks->throw_next) {
@@ -910,7 +892,7 @@ ASIOPG_TEST_CASE(on_acquire_runs_every_time_and_its_failure_fails_that_acquire) 
 ASIOPG_TEST_CASE(close_waits_for_borrowed_connections) {
     session observer;
     auto closed = std::make_shared<bool>(false);
-    behaviour_fixture f(behaviour_params(1, 2));
+    behaviour_fixture f(pool_params_for(1, 2));
     pooled_connection h = f.acquire();
     int pid = h->backend_pid();
     f.pool->close();
@@ -929,7 +911,7 @@ ASIOPG_TEST_CASE(close_waits_for_borrowed_connections) {
     BOOST_TEST(!*closed, "async_wait_closed completed while a connection was borrowed");
     BOOST_TEST(f.query_int(*h, "SELECT 18") == 18, "a borrowed connection stays usable after close()");
     h.release();
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return *closed; }, 5s), "async_wait_closed did not complete");
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return *closed; }, 5s), "async_wait_closed did not complete");
     pool_stats s = f.stats();
     BOOST_TEST(s.size == 0u);
     BOOST_TEST(s.borrowed == 0u);
@@ -938,13 +920,13 @@ ASIOPG_TEST_CASE(close_waits_for_borrowed_connections) {
 }
 
 ASIOPG_TEST_CASE(close_fails_queued_waiters) {
-    behaviour_fixture f(behaviour_params(1, 1));
+    behaviour_fixture f(pool_params_for(1, 1));
     pooled_connection h = f.acquire();
     auto w1 = start_acquire(*f.pool);
     auto w2 = start_acquire(*f.pool);
     BOOST_TEST(f.stats().waiting == 2u);
     f.pool->close();
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return w1->done && w2->done; }, 5s));
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return w1->done && w2->done; }, 5s));
     BOOST_TEST((w1->ec == client_errc::pool_closed), w1->ec.message());
     BOOST_TEST((w2->ec == client_errc::pool_closed), w2->ec.message());
     BOOST_TEST(!w1->conn.valid());
@@ -956,7 +938,7 @@ ASIOPG_TEST_CASE(close_fails_queued_waiters) {
 ASIOPG_TEST_CASE(terminate_closes_borrowed_connections) {
     auto closed = std::make_shared<bool>(false);
     auto op = std::make_shared<pending_op>();
-    behaviour_fixture f(behaviour_params(1, 2));
+    behaviour_fixture f(pool_params_for(1, 2));
     pooled_connection h = f.acquire();
     pooled_connection busy = f.acquire();
     busy->async_execute("SELECT pg_sleep(10)", [op](error_code ec, result) {
@@ -967,9 +949,9 @@ ASIOPG_TEST_CASE(terminate_closes_borrowed_connections) {
     BOOST_TEST_REQUIRE(!op->done);
     f.pool->terminate();
     f.pool->async_wait_closed([closed](error_code) { *closed = true; });
-    BOOST_TEST(spin_until(f.ctx, [&] { return *closed; }, 5s),
+    BOOST_TEST(run_until(f.ctx, [&] { return *closed; }, 5s),
                "async_wait_closed did not complete after terminate() with handles still held");
-    BOOST_TEST_REQUIRE(spin_until(f.ctx, [&] { return op->done; }, 5s), "the running query was not broken off");
+    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return op->done; }, 5s), "the running query was not broken off");
     // terminate() shuts the borrowed connection's socket down: the query fails as a lost connection.
     BOOST_TEST(is_fatal(op->ec), op->ec.message());
     auto after = f.exec(*h, "SELECT 1");
@@ -989,12 +971,12 @@ ASIOPG_TEST_CASE(terminate_closes_borrowed_connections) {
 ASIOPG_TEST_CASE(thousand_tasks_share_ten_connections) {
     auto t = std::make_shared<tally>();
     auto e = std::make_shared<tally>();
-    auto p = behaviour_params(2, 10);
+    auto p = pool_params_for(2, 10);
     p.acquire_timeout = 30s;
     behaviour_fixture f(p);
     constexpr int n = 1000;
     for (int i = 0; i < n; ++i) asio::co_spawn(f.ctx, borrow_and_query(*f.pool, i, t), asio::detached);
-    bool all = spin_until(f.ctx, [&] { return t->finished() == n; }, 30s);
+    bool all = run_until(f.ctx, [&] { return t->finished() == n; }, 30s);
     BOOST_TEST_REQUIRE(all, "finished " << t->finished() << " of " << n);
     BOOST_TEST(t->ok.load() == n, "first error: " << t->first_error << "; wrong: " << t->wrong.load());
     BOOST_TEST_REQUIRE(f.settle());
@@ -1015,7 +997,7 @@ ASIOPG_TEST_CASE(thousand_tasks_share_ten_connections) {
             else ++e->wrong;
         });
     }
-    all = spin_until(f.ctx, [&] { return e->finished() == n; }, 30s);
+    all = run_until(f.ctx, [&] { return e->finished() == n; }, 30s);
     BOOST_TEST_REQUIRE(all, "finished " << e->finished() << " of " << n);
     BOOST_TEST(e->ok.load() == n, "first error: " << e->first_error << "; wrong: " << e->wrong.load());
     BOOST_TEST_REQUIRE(f.settle());
@@ -1029,7 +1011,7 @@ ASIOPG_TEST_CASE(thousand_tasks_share_ten_connections) {
 
 ASIOPG_TEST_CASE(thousand_tasks_on_four_threads) {
     auto t = std::make_shared<tally>();
-    auto p = behaviour_params(2, 10);
+    auto p = pool_params_for(2, 10);
     p.acquire_timeout = 30s;
     behaviour_fixture f(p);
     constexpr int n = 1000;
@@ -1068,7 +1050,7 @@ ASIOPG_TEST_CASE(handle_outlives_the_pool_object) {
     auto waiter = std::make_shared<pending_acquire>();
     asio::io_context ctx;
     std::optional<connection_pool> pool;
-    pool.emplace(ctx, behaviour_params(1, 1));
+    pool.emplace(ctx, pool_params_for(1, 1));
     auto out = run<pooled_connection>(style::callback, ctx, [&](auto&& tok) { return pool->async_acquire(tok); }, 10s);
     BOOST_TEST_REQUIRE(out.completed);
     BOOST_TEST_REQUIRE(!out.ec, out.ec.message());
@@ -1080,7 +1062,7 @@ ASIOPG_TEST_CASE(handle_outlives_the_pool_object) {
         waiter->conn = std::move(c);
     });
     pool.reset(); // the destructor closes the pool
-    BOOST_TEST_REQUIRE(spin_until(ctx, [&] { return waiter->done; }, 5s));
+    BOOST_TEST_REQUIRE(run_until(ctx, [&] { return waiter->done; }, 5s));
     BOOST_TEST((waiter->ec == client_errc::pool_closed), waiter->ec.message());
 
     auto r = run<result>(style::callback, ctx, [&](auto&& tok) { return h->async_execute("SELECT 19", tok); }, 10s);

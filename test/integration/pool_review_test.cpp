@@ -2,6 +2,7 @@
 // demonstrates; they fail until it is fixed. Every wait is bounded.
 #include <asiopg/pool.hpp>
 
+#include "pool.hpp"
 #include "server.hpp"
 #include "session.hpp"
 #include "styles.hpp"
@@ -27,14 +28,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-pool_params review_params(std::size_t min_size, std::size_t max_size) {
-    pool_params p;
-    p.connect.conninfo = tcp_conninfo();
-    p.min_size = min_size;
-    p.max_size = max_size;
-    p.acquire_timeout = 10s;
-    return p;
-}
 
 // Runs `ctx` until `pred()` holds or `limit` passes; returns pred(). Exceptions escaping handlers
 // are counted in `escaped` (when given) instead of ending the test.
@@ -112,7 +105,7 @@ BOOST_AUTO_TEST_SUITE(pool_review)
 // flight take — up to connect_timeout when the server is black-holed.
 ASIOPG_TEST_CASE(no_busy_loop_while_connects_are_at_the_concurrency_limit) {
     auto calls = std::make_shared<std::atomic<int>>(0);
-    auto p = review_params(3, 3);
+    auto p = pool_params_for(3, 3);
     p.max_concurrent_connects = 1;
     p.retry_interval = 50ms;
     p.health_check_interval = 0ms;
@@ -138,7 +131,7 @@ ASIOPG_TEST_CASE(no_busy_loop_while_connects_are_at_the_concurrency_limit) {
 ASIOPG_TEST_CASE(zero_timeout_acquire_completes_when_the_idle_connection_was_dead) {
     session observer;
     auto connects = std::make_shared<std::atomic<int>>(0);
-    auto p = review_params(1, 1);
+    auto p = pool_params_for(1, 1);
     p.acquire_timeout = 0ms;
     p.health_check_interval = 0ms;
     p.retry_interval = 100ms;
@@ -171,7 +164,7 @@ ASIOPG_TEST_CASE(zero_timeout_acquire_completes_when_the_idle_connection_was_dea
 // connection inside a transaction is still rolled back"), but reset() always appends
 // params.reset_query, so the session state the borrower kept on purpose is wiped.
 ASIOPG_TEST_CASE(return_without_reset_inside_a_transaction_only_rolls_back) {
-    auto p = review_params(1, 1);
+    auto p = pool_params_for(1, 1);
     review_fixture f(p);
     {
         auto out = f.try_acquire();
@@ -197,7 +190,7 @@ ASIOPG_TEST_CASE(return_without_reset_inside_a_transaction_only_rolls_back) {
 // never connects again, and every acquire times out.
 ASIOPG_TEST_CASE(hook_throwing_a_non_std_exception_does_not_leak_the_slot) {
     auto calls = std::make_shared<std::atomic<int>>(0);
-    auto p = review_params(1, 1);
+    auto p = pool_params_for(1, 1);
     p.acquire_timeout = 2s;
     p.retry_interval = 50ms;
     p.on_connect = [calls](connection&, asio::any_completion_handler<void(error_code)> done) {
@@ -230,7 +223,7 @@ ASIOPG_TEST_CASE(pending_acquire_keeps_work_on_the_handlers_executor) {
     std::size_t ran = 0;
     steady::duration returned_after{};
     {
-        auto p = review_params(0, 1);
+        auto p = pool_params_for(0, 1);
         // The connection becomes available only after 500 ms.
         p.on_connect = [](connection& c, asio::any_completion_handler<void(error_code)> done) {
             auto t = std::make_shared<asio::steady_timer>(c.get_executor(), 500ms);

@@ -2,6 +2,7 @@
 // waiting, shutdown, and the convenience execute, in every completion style.
 #include <asiopg/pool.hpp>
 
+#include "pool.hpp"
 #include "server.hpp"
 #include "session.hpp"
 #include "styles.hpp"
@@ -21,32 +22,13 @@ using namespace asiopg::test;
 
 namespace {
 
-pool_params test_pool_params(std::size_t min_size = 1, std::size_t max_size = 4) {
-    pool_params p;
-    p.connect.conninfo = tcp_conninfo();
-    p.min_size = min_size;
-    p.max_size = max_size;
-    p.acquire_timeout = std::chrono::seconds(10);
-    return p;
-}
 
-// Runs the context until `pred` holds or `limit` passes; returns pred().
-template <class Pred>
-bool run_until(asio::io_context& ctx, Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    ctx.restart();
-    while (!pred() && std::chrono::steady_clock::now() < until) {
-        ctx.run_one_for(std::chrono::milliseconds(10));
-        if (ctx.stopped()) ctx.restart();
-    }
-    return pred();
-}
 
 struct pool_fixture {
     asio::io_context ctx;
     std::optional<connection_pool> pool;
 
-    explicit pool_fixture(pool_params p = test_pool_params()) { pool.emplace(ctx, std::move(p)); }
+    explicit pool_fixture(pool_params p = pool_params_for(1, 4)) { pool.emplace(ctx, std::move(p)); }
     ~pool_fixture() {
         if (pool) {
             bool closed = false;
@@ -109,7 +91,7 @@ ASIOPG_TEST_CASE(server_restart_with_connections_idle_and_borrowed) {
     const char* cluster = std::getenv("ASIOPG_PG_CLUSTER");
     BOOST_TEST_REQUIRE(cluster != nullptr, "ASIOPG_PG_CLUSTER is not set: run under tools/test or "
                                            "eval \"$(tools/pg-cluster env)\"");
-    auto p = test_pool_params(3, 4);
+    auto p = pool_params_for(3, 4);
     p.retry_interval = std::chrono::milliseconds(100);
     p.max_retry_interval = std::chrono::milliseconds(400);
     p.acquire_timeout = std::chrono::seconds(20);
@@ -153,7 +135,7 @@ ASIOPG_TEST_CASE(close_and_wait_closed_in_every_style) {
     for (style s : all_styles) {
         BOOST_TEST_CONTEXT(s) {
             asio::io_context ctx;
-            connection_pool pool(ctx, test_pool_params(2, 2));
+            connection_pool pool(ctx, pool_params_for(2, 2));
             BOOST_TEST_REQUIRE(run_until(ctx, [&] { return pool.stats().idle == 2; }));
             auto out = run<no_value>(s, ctx, [&](auto&& tok) { return pool.async_close(tok); });
             BOOST_TEST(out.completed);

@@ -7,6 +7,7 @@
 
 #include <boost/asio/use_future.hpp>
 
+#include "pool.hpp"
 #include "server.hpp"
 #include "test_case.hpp"
 
@@ -78,14 +79,6 @@ asio::awaitable<void> borrower(connection_pool& pool, int task, int rounds, coun
     ++c.finished;
 }
 
-pool_params stress_params(std::size_t min_size, std::size_t max_size) {
-    pool_params p;
-    p.connect.conninfo = test::tcp_conninfo();
-    p.min_size = min_size;
-    p.max_size = max_size;
-    p.acquire_timeout = 10s;
-    return p;
-}
 
 using steady = std::chrono::steady_clock;
 
@@ -156,7 +149,7 @@ ASIOPG_TEST_CASE(terminate_does_not_race_with_the_borrowers_thread) {
     auto guard = asio::make_work_guard(pool_ctx);
     std::thread runner([&] { pool_ctx.run(); });
     {
-        connection_pool pool(pool_ctx, stress_params(1, 1));
+        connection_pool pool(pool_ctx, test::pool_params_for(1, 1));
         pooled_connection h;
         try {
             h = pool.async_acquire(asio::use_future).get();

@@ -210,34 +210,23 @@ auto async_transaction(connection& conn, transaction_options options, Body body,
 /// `savepoint&`): SAVEPOINT, the body, then RELEASE on success or ROLLBACK TO on failure —
 /// the outer transaction stays usable either way — and the body's outcome is reported. The
 /// same three kinds of body as async_transaction, taking `savepoint&`. Never retried.
-template <class Body, class Executor>
-    requires std::invocable<Body&, savepoint&> && detail::is_awaitable<std::invoke_result_t<Body&, savepoint&>>::value
-auto async_savepoint(transaction& tx, Body body, boost::asio::use_awaitable_t<Executor>)
+template <class Parent, class Body, class Executor>
+    requires(std::is_same_v<Parent, transaction> || std::is_same_v<Parent, savepoint>) &&
+            std::invocable<Body&, savepoint&> && detail::is_awaitable<std::invoke_result_t<Body&, savepoint&>>::value
+auto async_savepoint(Parent& parent, Body body, boost::asio::use_awaitable_t<Executor>)
     -> boost::asio::awaitable<typename detail::awaitable_value<std::invoke_result_t<Body&, savepoint&>>::type> {
     using R = typename detail::awaitable_value<std::invoke_result_t<Body&, savepoint&>>::type;
-    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> value;
+    transaction* tx = nullptr;
+    savepoint* sp = nullptr;
+    if constexpr (std::is_same_v<Parent, transaction>) tx = &parent;
+    else sp = &parent;
     if constexpr (std::is_void_v<R>) {
-        co_await detail::run_savepoint(&tx, nullptr, [&body](savepoint& sp) -> boost::asio::awaitable<void> {
-            co_await body(sp);
+        co_await detail::run_savepoint(tx, sp, [&body](savepoint& s) -> boost::asio::awaitable<void> {
+            co_await body(s);
         });
     } else {
-        co_await detail::run_savepoint(&tx, nullptr, detail::erase_awaitable<savepoint, Body, R>(body, value));
-        co_return std::move(*value);
-    }
-}
-
-template <class Body, class Executor>
-    requires std::invocable<Body&, savepoint&> && detail::is_awaitable<std::invoke_result_t<Body&, savepoint&>>::value
-auto async_savepoint(savepoint& parent, Body body, boost::asio::use_awaitable_t<Executor>)
-    -> boost::asio::awaitable<typename detail::awaitable_value<std::invoke_result_t<Body&, savepoint&>>::type> {
-    using R = typename detail::awaitable_value<std::invoke_result_t<Body&, savepoint&>>::type;
-    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> value;
-    if constexpr (std::is_void_v<R>) {
-        co_await detail::run_savepoint(nullptr, &parent, [&body](savepoint& sp) -> boost::asio::awaitable<void> {
-            co_await body(sp);
-        });
-    } else {
-        co_await detail::run_savepoint(nullptr, &parent, detail::erase_awaitable<savepoint, Body, R>(body, value));
+        std::optional<R> value;
+        co_await detail::run_savepoint(tx, sp, detail::erase_awaitable<savepoint, Body, R>(body, value));
         co_return std::move(*value);
     }
 }
