@@ -27,6 +27,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -39,6 +40,7 @@
 #include <concepts>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -71,14 +73,34 @@ auto erase_awaitable(Body& body, std::optional<R>& out) {
     };
 }
 
-// A callback body seen as an awaitable one: `done(ec)` with an error throws it.
+// A callback body seen as an awaitable one: `done(ec)` with an error throws it. The body runs
+// inside the initiation, where an exception would escape the coroutine: it is caught there and
+// rethrown inside the coroutine, so that the scope rolls back first.
 template <class Scope, class Body>
 auto callback_as_awaitable(Body body) {
     return [body = std::move(body)](Scope& s) mutable -> asio::awaitable<void> {
         auto token = asio::as_tuple(asio::use_awaitable);
+        std::exception_ptr thrown;
         auto [ec] = co_await asio::async_initiate<decltype(token), void(error_code)>(
-            [&](auto handler) { body(s, asio::any_completion_handler<void(error_code)>(std::move(handler))); },
+            [&](auto handler) {
+                using handler_type = decltype(handler);
+                auto ex = asio::get_associated_executor(handler);
+                auto pending = std::make_shared<std::optional<handler_type>>(std::move(handler));
+                auto resume = [pending](error_code e) {
+                    if (!*pending) return; // `done` called twice, or after the body threw
+                    handler_type h = std::move(**pending);
+                    pending->reset();
+                    std::move(h)(e);
+                };
+                try {
+                    body(s, asio::any_completion_handler<void(error_code)>(asio::bind_executor(ex, resume)));
+                } catch (...) {
+                    thrown = std::current_exception();
+                    resume(error_code(asio::error::operation_aborted));
+                }
+            },
             token);
+        if (thrown) std::rethrow_exception(thrown);
         if (ec) throw error_with_diagnostics(ec, s.get_connection().get_diagnostics());
     };
 }

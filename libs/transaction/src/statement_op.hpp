@@ -18,15 +18,20 @@ namespace asiopg::detail {
 
 namespace asio = boost::asio;
 
-// Runs one statement on `conn` and completes with what `finish(ec, result&)` makes of it
-// (a tuple of the completion's arguments). The SQL lives on the heap: the statement is started
-// with a view of it while this object moves into the statement's handler.
+// Runs one statement on `conn` — and then, if given, a second one whose outcome is ignored —
+// and completes with what `finish(ec, result&)` makes of the first (a tuple of the completion's
+// arguments). The SQL lives on the heap: a statement is started with a view of it while this
+// object moves into the statement's handler.
 template <class Finish>
 struct statement_op {
     connection* conn;
     std::unique_ptr<std::string> sql;
     Finish finish;
     diagnostics* diag;
+    std::unique_ptr<std::string> then{};
+    error_code first_ec{};
+    result first{};
+    bool second = false;
 
     template <class Self>
     void operator()(Self& self) {
@@ -35,6 +40,18 @@ struct statement_op {
     }
     template <class Self>
     void operator()(Self& self, error_code ec, result r) {
+        if (then && !second) {
+            second = true;
+            first_ec = ec;
+            first = std::move(r);
+            if (ec && diag && diag->empty()) *diag = conn->get_diagnostics();
+            std::string_view q = *then;
+            return conn->async_execute(q, std::move(self));
+        }
+        if (second) {
+            ec = first_ec;
+            r = std::move(first);
+        }
         auto args = finish(ec, r);
         if (std::get<0>(args) && diag && diag->empty()) *diag = conn->get_diagnostics();
         std::apply([&](auto&&... a) { self.complete(std::move(a)...); }, std::move(args));
@@ -42,10 +59,12 @@ struct statement_op {
 };
 
 template <class Sig, class Handler, class Finish>
-void run_statement(connection& conn, std::string sql, diagnostics* diag, Handler h, Finish finish) {
+void run_statement(connection& conn, std::string sql, diagnostics* diag, Handler h, Finish finish,
+                   std::string then = {}) {
     auto ex = conn.get_executor();
-    asio::async_compose<Handler, Sig>(
-        statement_op<Finish>{&conn, std::make_unique<std::string>(std::move(sql)), std::move(finish), diag}, h, ex);
+    statement_op<Finish> op{&conn, std::make_unique<std::string>(std::move(sql)), std::move(finish), diag};
+    if (!then.empty()) op.then = std::make_unique<std::string>(std::move(then));
+    asio::async_compose<Handler, Sig>(std::move(op), h, ex);
 }
 
 // Completes `h` with `ec` (and default values) without running anything — later, never inline.

@@ -116,12 +116,25 @@ void transaction::async_end_erased(state_ptr st, end_kind kind, std::string gid,
             return refuse<>(conn.get_executor(), std::move(h), diag, e.code(), e.get_diagnostics().message);
         }
     }
+    // A statement failed in this transaction: COMMIT (PREPARE) would only roll it back, with
+    // no error. Let the server say so instead — any other statement is refused with 25P02 and
+    // its diagnostics, for the connection as for the caller — then roll back.
+    std::string then;
+    if (kind != end_kind::rollback && conn.get_transaction_status() == transaction_status::in_error) {
+        sql = "SELECT 'asiopg: " + std::string(kind == end_kind::commit ? "COMMIT" : "PREPARE TRANSACTION") +
+              " of a failed transaction'";
+        then = "ROLLBACK";
+    }
     st->ending = true;
     run_statement<void(error_code)>(conn, std::move(sql), diag, std::move(h), [st, kind, diag](error_code ec, result& r) {
         st->ending = false;
         st->savepoints.clear();
         if (kind == end_kind::rollback) {
             // Whatever happened, the transaction is over: rolled back, or gone with the session.
+            st->status = transaction_state::rolled_back;
+            return std::make_tuple(ec);
+        }
+        if (ec == sqlstate::in_failed_sql_transaction) { // the refused statement, then ROLLBACK
             st->status = transaction_state::rolled_back;
             return std::make_tuple(ec);
         }
@@ -152,7 +165,7 @@ void transaction::async_end_erased(state_ptr st, end_kind kind, std::string gid,
         // too), unless the statement never ran (another operation in flight).
         if (ec != client_errc::operation_in_progress) st->status = transaction_state::rolled_back;
         return std::make_tuple(ec);
-    });
+    }, std::move(then));
 }
 
 void transaction::async_savepoint_erased(state_ptr st, std::uint64_t parent, diagnostics* diag,
