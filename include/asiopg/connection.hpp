@@ -59,11 +59,19 @@ enum class transaction_status {
 /// the first alone.
 ///
 /// \par Cancellation
-/// Operations support terminal cancellation through Asio's per-operation cancellation
-/// (`asio::bind_cancellation_slot`, `asio::experimental::awaitable_operators`): the operation
-/// completes with `asio::error::operation_aborted` and the connection is closed, because the
-/// server may still be running the command. Destroying or closing the connection cancels an
-/// operation in flight the same way.
+/// Every operation honours Asio's per-operation cancellation (`asio::bind_cancellation_slot`,
+/// `asio::experimental::awaitable_operators`, `asiopg::cancel_after` for a timeout):
+/// - queries (`async_execute`, `async_prepare`, `async_ping`, `async_start_stream`) on
+///   **partial** or **total** cancellation send a cancel request to the server (PQcancel, on a
+///   thread of its own), wait for the command to end and complete with
+///   `sqlstate::query_canceled` (57014) — or normally, if it had finished — leaving the
+///   connection usable; the next command is never hit by a late cancel request. If the request
+///   cannot be sent or the command has not ended 5 s later, the connection is closed
+///   (`operation_aborted`);
+/// - on **terminal** cancellation, and for `async_connect`, `async_read_rows` and `async_close`
+///   on any cancellation, the operation completes with `asio::error::operation_aborted` and the
+///   connection is closed, because the server may still be running the command.
+/// Destroying or closing the connection cancels an operation in flight the same way.
 class connection {
 public:
     using executor_type = boost::asio::any_io_executor;

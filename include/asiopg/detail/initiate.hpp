@@ -14,6 +14,7 @@
 //  * yield_context: Boost 1.81 terminates on `exception_ptr` signatures under spawn, so the
 //    operation runs with `yield[ec]` and the shell throws after the coroutine resumes.
 
+#include <asiopg/cancel_after.hpp>
 #include <asiopg/error.hpp>
 
 #include <boost/asio/associator.hpp>
@@ -96,7 +97,13 @@ struct diagnostics_initiation {
 /// Starts an operation of signature `Sig` (beginning with error_code) with any completion token.
 template <class Sig, class Initiation, class Token, class... Args>
 auto initiate(Initiation&& init, Token&& token, Args&&... args) {
-    if constexpr (throws_diagnostics_v<Token>) {
+    if constexpr (is_cancel_after<std::decay_t<Token>>::value) {
+        // cancel_after(d, token): the timeout wraps the operation's own handler, inside any
+        // conversion of errors to exceptions, so that its expiry is reported as a timeout.
+        return initiate<Sig>(timeout_initiation<std::decay_t<Initiation>>{std::forward<Initiation>(init),
+                                                                          token.timeout, token.type},
+                             token.token, std::forward<Args>(args)...);
+    } else if constexpr (throws_diagnostics_v<Token>) {
         return asio::async_initiate<Token, typename exception_signature<Sig>::type>(
             diagnostics_initiation<std::decay_t<Initiation>>{std::forward<Initiation>(init)}, token,
             static_cast<diagnostics*>(nullptr), std::forward<Args>(args)...);

@@ -47,6 +47,20 @@ public:
         return plan(impl);
     }
 
+    // Partial or total cancellation: ask the server to cancel the command (once), then go on
+    // reading — the command ends with query_canceled (57014), or normally if it was done, and
+    // the connection stays usable. If no cancel request can be sent, or the command has not
+    // ended `cancel_bound` later, the connection is given up as for terminal cancellation.
+    static constexpr std::chrono::seconds cancel_bound{5};
+    step soft_cancel(connection_impl& impl) {
+        if (!cancel_sent_) {
+            cancel_sent_ = true;
+            if (!impl.connected() || !impl.request_cancel()) return abandon(impl, asio::error::operation_aborted);
+            impl.start_deadline(id_, std::chrono::steady_clock::now() + cancel_bound);
+        }
+        return resume(impl, {});
+    }
+
     step resume(connection_impl& impl, error_code ec) {
         if (ec) return abandon(impl, ec);
         switch (state_) {
@@ -366,6 +380,9 @@ protected:
     // so the connection cannot be reused.
     step abandon(connection_impl& impl, error_code ec) {
         impl.close();
+        if (cancel_sent_ && ec == client_errc::timeout)
+            return fail(impl, asio::error::operation_aborted,
+                        "the server did not cancel the command within 5 s; connection closed");
         if (ec == asio::error::operation_aborted)
             return fail(impl, ec, "operation cancelled; connection closed");
         if (ec == client_errc::timeout) return fail(impl, ec, "operation timed out; connection closed");
@@ -394,6 +411,7 @@ protected:
     std::string name_;                   // the prepared statement used, empty: unnamed
     connection_impl::cached_statement* cached_ = nullptr; // the cache entry, if any
     bool retried_ = false;
+    bool cancel_sent_ = false;
     std::vector<Oid> statement_columns_; // result columns of an explicit statement
     bool stream_ = false;
     state state_ = state::reading;

@@ -6,7 +6,11 @@
 
 #include <asiopg/result_traits.hpp>
 
+#include <atomic>
 #include <cstring>
+#include <thread>
+
+#include <boost/asio/post.hpp>
 
 #include <sys/socket.h>
 
@@ -39,7 +43,7 @@ void trim_right(std::string& s) {
 } // namespace
 
 connection_impl::connection_impl(asio::any_io_executor ex)
-    : executor(ex), socket(ex), deadline_timer(ex), resolver(ex), resolve_signal(ex) {}
+    : executor(ex), socket(ex), deadline_timer(ex), resolver(ex), resolve_signal(ex), cancel_signal(ex) {}
 
 connection_impl::~connection_impl() { close(); }
 
@@ -100,6 +104,7 @@ void connection_impl::start_deadline(std::uint64_t id, std::chrono::steady_clock
         error_code ignored; // the socket is not assigned while resolving
         self->socket.cancel(ignored);
         self->resolve_signal.cancel();
+        self->cancel_signal.cancel();
     });
 }
 
@@ -118,6 +123,50 @@ void connection_impl::start_resolve(std::uint64_t id, const std::string& host) {
                                self->resolve_results = std::move(rs);
                                self->resolve_signal.cancel();
                            });
+}
+
+namespace {
+// Cancel requests in flight process-wide: each holds a thread while PQcancel connects to the
+// server (it can block for as long as the network lets it); past the limit, cancellation falls
+// back to closing the connection.
+std::atomic<int> cancels_in_flight{0};
+constexpr int max_cancels_in_flight = 32;
+} // namespace
+
+bool connection_impl::request_cancel() {
+    if (cancel_in_flight) return true; // one is on its way
+    if (!pg || cancels_in_flight.fetch_add(1) >= max_cancels_in_flight) {
+        if (pg) cancels_in_flight.fetch_sub(1);
+        return false;
+    }
+    PGcancel* request = PQgetCancel(pg);
+    if (!request) {
+        cancels_in_flight.fetch_sub(1);
+        return false;
+    }
+    cancel_in_flight = true;
+    cancel_signal.expires_at(std::chrono::steady_clock::time_point::max());
+    try {
+        // Holds the executor, not the connection: the connection is never destroyed here.
+        std::thread([request, weak = weak_from_this(), ex = executor] {
+            char error[256];
+            PQcancel(request, error, sizeof error); // failure: the command runs on, until the deadline
+            PQfreeCancel(request);
+            cancels_in_flight.fetch_sub(1);
+            asio::post(ex, [weak] {
+                if (auto self = weak.lock()) {
+                    self->cancel_in_flight = false;
+                    self->cancel_signal.cancel();
+                }
+            });
+        }).detach();
+    } catch (...) { // no thread
+        PQfreeCancel(request);
+        cancels_in_flight.fetch_sub(1);
+        cancel_in_flight = false;
+        return false;
+    }
+    return true;
 }
 
 bool connection_impl::consume_input() {

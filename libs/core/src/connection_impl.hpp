@@ -53,6 +53,11 @@ public:
     // cancellation and close() end the wait at once even though getaddrinfo cannot be
     // interrupted. The resolver's handler stores its answer here and cancels the timer.
     asio::steady_timer resolve_signal;
+    // A cancel request (PQcancel, which blocks) runs on a thread of its own; the operation it
+    // cancels does not complete before it returned — else the server could apply it to the next
+    // command. cancel_signal is cancelled when it has returned.
+    asio::steady_timer cancel_signal;
+    bool cancel_in_flight = false;
     bool resolve_ready = false;
     error_code resolve_ec;
     asio::ip::tcp::resolver::results_type resolve_results;
@@ -139,6 +144,9 @@ public:
     // The socket was readable: reads what is there and moves notifications out of libpq.
     // False when the connection broke.
     bool consume_input();
+    // Sends a cancel request for the command in progress, off this thread. False if it could not
+    // be started (then only closing the connection stops the command).
+    bool request_cancel();
     // Moves notifications out of libpq.
     void drain_notifications();
 

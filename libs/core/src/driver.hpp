@@ -18,6 +18,7 @@
 
 #include "connection_impl.hpp"
 
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -54,6 +55,8 @@ public:
     template <class Self>
     void operator()(Self& self) {
         if (phase_ == phase::completing) return machine_.complete(self, final_ec_);
+        // Every cancellation type reaches the operation; resume() decides what each one does.
+        self.reset_cancellation_state(asio::enable_total_cancellation());
         phase_ = phase::running;
         handle(self, machine_.start(*impl_));
     }
@@ -63,9 +66,10 @@ public:
     template <class Self>
     void operator()(Self& self, error_code ec) {
         did_io_ = true;
+        if (phase_ == phase::awaiting_cancel) return finish_after_cancel(self);
         if (abandoned()) return complete_abandoned(self);
         if (Machine::sockets == socket_use::per_wait) impl_->release_socket();
-        handle(self, machine_.resume(*impl_, checked(self, ec)));
+        resume(self, ec);
     }
 
     // Either-way wait: the first of the two waits to finish.
@@ -78,12 +82,12 @@ public:
         error_code ec = (read_ec && read_ec != asio::error::operation_aborted) ? read_ec
                       : (write_ec && write_ec != asio::error::operation_aborted) ? write_ec
                       : (read_ec && write_ec) ? read_ec : error_code{};
-        handle(self, machine_.resume(*impl_, checked(self, ec)));
+        resume(self, ec);
     }
 
 
 private:
-    enum class phase { starting, running, completing };
+    enum class phase { starting, running, awaiting_cancel, completing };
 
     // close(), the destructor or a new connect took the connection from this operation while it
     // waited: the connection (maybe a new session by now) is no longer this operation's to touch.
@@ -96,18 +100,42 @@ private:
         machine_.complete(self, asio::error::operation_aborted);
     }
 
-    // Terminal cancellation and the deadline turn any wait result into an error.
+    // The deadline and terminal cancellation turn any wait result into an error (the machine
+    // then gives the connection up). Partial and total cancellation of a machine that can
+    // cancel softly (a command: a cancel request to the server, then draining) do that instead.
     template <class Self>
-    error_code checked(Self& self, error_code ec) const {
-        if (machine_.op_id() != 0 && impl_->expired_op == machine_.op_id()) return client_errc::timeout;
-        if (self.cancelled() != asio::cancellation_type::none) return asio::error::operation_aborted;
-        return ec;
+    void resume(Self& self, error_code ec) {
+        asio::cancellation_type c = self.cancelled();
+        if (machine_.op_id() != 0 && impl_->expired_op == machine_.op_id()) {
+            ec = client_errc::timeout;
+        } else if (c != asio::cancellation_type::none) {
+            if constexpr (requires { machine_.soft_cancel(*impl_); }) {
+                if ((c & asio::cancellation_type::terminal) == asio::cancellation_type::none)
+                    return handle(self, machine_.soft_cancel(*impl_));
+            }
+            ec = asio::error::operation_aborted;
+        }
+        handle(self, machine_.resume(*impl_, ec));
+    }
+
+    // The command is over but its cancel request may still be on its way to the server: wait
+    // for it (bounded by the operation's deadline), or it could cancel the next command.
+    template <class Self>
+    void finish_after_cancel(Self& self) {
+        phase_ = phase::running;
+        if (impl_->cancel_in_flight && !abandoned()) impl_->close(); // it never came back: no next command here
+        handle(self, done_);
     }
 
     template <class Self>
     void handle(Self& self, step s) {
         switch (s.what) {
         case wait_for::done:
+            if (impl_->cancel_in_flight && machine_.op_id() != 0 && !abandoned() && impl_->connected()) {
+                phase_ = phase::awaiting_cancel;
+                done_ = s;
+                return impl_->cancel_signal.async_wait(std::move(self));
+            }
             // The connection is free as soon as the outcome is known, even if the completion
             // itself is posted: an operation started meanwhile must not see this one in flight.
             if (machine_.op_id() != 0 && !machine_.keeps_connection()) impl_->end_op(machine_.op_id());
@@ -145,6 +173,7 @@ private:
     std::shared_ptr<connection_impl> impl_;
     Machine machine_;
     phase phase_ = phase::starting;
+    step done_{};
     bool did_io_ = false;
     error_code final_ec_;
 };
