@@ -89,10 +89,30 @@ asio::awaitable<bool> with_timeout(std::string conninfo) {
 }
 //]
 
+//[coroutines_cancel_after
+// A timeout that keeps the connection: cancel_after() cancels the query on the server when the
+// time is up, and the operation fails with client_errc::timeout.
+asio::awaitable<bool> with_cancel_after(std::string conninfo) {
+    asiopg::connection conn(co_await asio::this_coro::executor);
+    co_await conn.async_connect(conninfo, asio::use_awaitable);
+    asiopg::error_code ec;
+    try {
+        co_await conn.async_execute("SELECT pg_sleep(5)",
+                                    asiopg::cancel_after(std::chrono::milliseconds(100), asio::use_awaitable));
+    } catch (const asiopg::error_with_diagnostics& e) {
+        ec = e.code();
+    }
+    std::cout << "cancel_after: " << ec.message() << ", connection open: " << conn.is_open() << '\n';
+    asiopg::result r = co_await conn.async_execute("SELECT 1", asio::use_awaitable); // still usable
+    co_return ec == asiopg::client_errc::timeout && r[0][0].as<int>() == 1;
+}
+//]
+
 asio::awaitable<bool> run(std::string conninfo) {
     bool ok = co_await basics(conninfo);
     ok = co_await in_parallel(conninfo) && ok;
     ok = co_await with_timeout(conninfo) && ok;
+    ok = co_await with_cancel_after(conninfo) && ok;
     co_return ok;
 }
 

@@ -3,10 +3,12 @@
 
 // asiopg: an asynchronous PostgreSQL client for Boost.Asio, built on libpq.
 
+#include <asiopg/cancel_after.hpp>
 #include <asiopg/connect_params.hpp>
 #include <asiopg/connection.hpp>
 #include <asiopg/diagnostics.hpp>
 #include <asiopg/error.hpp>
+#include <asiopg/param_buffer.hpp>
 #include <asiopg/params.hpp>
 #include <asiopg/result.hpp>
 #include <asiopg/result_traits.hpp>
