@@ -233,6 +233,11 @@ public:
         return detail::initiate<void(error_code)>(close_initiation{state()}, std::forward<Token>(token));
     }
 
+    /// Where this connection (its session) lives: the pointee follows the connection when it is
+    /// moved, and becomes nullptr when it is destroyed. For objects that refer to a connection
+    /// and may outlive it (a transaction: its handle may die after the connection).
+    std::shared_ptr<connection* const> address() const;
+
     /// Marks the session as holding a transaction its owner abandoned (a transaction scope
     /// destroyed without commit or rollback does this): from now on every operation fails with
     /// `client_errc::transaction_abandoned` except a statement beginning with `ROLLBACK`, until
@@ -414,6 +419,7 @@ private:
 
     executor_type executor_;
     impl_ptr impl_;
+    mutable std::shared_ptr<connection*> address_; // see address()
 };
 
 } // namespace asiopg

@@ -15,8 +15,11 @@
 //                set `ec` instead; the body's own exceptions always propagate).
 //  * callback:   `void body(transaction&, asio::any_completion_handler<void(error_code)> done)`,
 //                with any completion token → `void(error_code)`; the body reports failure with
-//                `done(ec)`. An exception thrown by the body is rethrown, after the rollback,
-//                from the completion (it leaves io_context::run() like any handler exception).
+//                `done(ec)`. An exception thrown by the body: a boost::system::system_error
+//                (error_with_diagnostics) is reported as the completion's error, like done(ec);
+//                any other is rethrown, after the rollback, from the completion (it leaves
+//                io_context::run() like any handler exception). Cancellation of the token is
+//                not forwarded to the body: give the body its own slot.
 // The transaction object lives until the body completes; the body must not end it itself.
 
 #include <asiopg/connection.hpp>
@@ -204,8 +207,9 @@ auto async_transaction(connection& conn, transaction_options options, Body body,
         }
         if (failure) {
             error_code ignored;
-            if (tx.active()) tx.async_rollback(plain[ignored]);
-            if (attempt < options.max_attempts && is_retryable(failure_ec)) {
+            const bool was_active = tx.active(); // else the body ended it: never retried
+            if (was_active) tx.async_rollback(plain[ignored]);
+            if (was_active && attempt < options.max_attempts && is_retryable(failure_ec)) {
                 boost::asio::steady_timer t(conn.get_executor(), detail::retry_delay(options, attempt));
                 t.async_wait(plain[ignored]);
                 continue;
@@ -302,8 +306,11 @@ auto async_savepoint(Parent& parent, Body body, boost::asio::basic_yield_context
     }
     if (sp.active()) {
         sp.async_release(plain[ec]);
-        if (ec) {
-            if (!user_ec) throw error_with_diagnostics(ec, parent.get_connection().get_diagnostics());
+        if (ec) { // the body swallowed a failed statement: undo the savepoint, keep the outer usable
+            diagnostics d = parent.get_connection().get_diagnostics();
+            error_code ignored;
+            if (sp.active()) sp.async_rollback(plain[ignored]);
+            if (!user_ec) throw error_with_diagnostics(ec, std::move(d));
             *user_ec = ec;
         }
     }

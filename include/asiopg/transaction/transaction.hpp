@@ -47,7 +47,9 @@ enum class transaction_state {
 /// `sqlstate::in_failed_sql_transaction` (25P02) — never as success.
 ///
 /// \par Lifetime
-/// The connection must outlive the transaction and its savepoints. Destroying an active
+/// Operations need the connection: on an empty handle (default-constructed, moved from) or after
+/// the connection was destroyed they throw `error_with_diagnostics`
+/// (`client_errc::transaction_ended`) at once. Destroying an active
 /// transaction does not roll it back (a destructor cannot wait for the server): it calls
 /// `connection::abandon_transaction()`, so the connection refuses everything but ROLLBACK
 /// (`client_errc::transaction_abandoned`) and a pool rolls it back on return.
@@ -80,6 +82,7 @@ public:
     /// COMMIT. Signature: `void(error_code)`. See the class description for in-doubt commits.
     template <class Token = boost::asio::deferred_t>
     auto async_commit(Token&& token = {}) {
+        check_usable(st_);
         return detail::initiate<void(error_code)>(end_initiation{st_, end_kind::commit}, std::forward<Token>(token),
                                                   std::string());
     }
@@ -87,6 +90,7 @@ public:
     /// this fails because the connection is gone (the server then rolls it back itself).
     template <class Token = boost::asio::deferred_t>
     auto async_rollback(Token&& token = {}) {
+        check_usable(st_);
         return detail::initiate<void(error_code)>(end_initiation{st_, end_kind::rollback}, std::forward<Token>(token),
                                                   std::string());
     }
@@ -95,6 +99,7 @@ public:
     /// Needs `max_prepared_transactions` > 0 on the server. Signature: `void(error_code)`.
     template <class Token = boost::asio::deferred_t>
     auto async_prepare(std::string_view gid, Token&& token = {}) {
+        check_usable(st_);
         return detail::initiate<void(error_code)>(end_initiation{st_, end_kind::prepare}, std::forward<Token>(token),
                                                   std::string(gid));
     }
@@ -124,6 +129,9 @@ private:
     static void async_savepoint_end_erased(state_ptr st, std::uint64_t id, bool rollback, diagnostics* diag,
                                            handler<void(error_code)> h);
     static connection::executor_type executor_of(const state_ptr& st, connection* conn) noexcept;
+    // Misuse that has no executor to report through: an empty handle, or a destroyed connection.
+    // \throws error_with_diagnostics (client_errc::transaction_ended).
+    static void check_usable(const state_ptr& st);
 
     struct begin_initiation {
         connection* conn;
@@ -183,18 +191,21 @@ public:
     /// RELEASE SAVEPOINT. Signature: `void(error_code)`.
     template <class Token = boost::asio::deferred_t>
     auto async_release(Token&& token = {}) {
+        transaction::check_usable(st_);
         return detail::initiate<void(error_code)>(transaction::savepoint_end_initiation{st_, id_, false},
                                                   std::forward<Token>(token));
     }
     /// ROLLBACK TO SAVEPOINT, then RELEASE it. Signature: `void(error_code)`.
     template <class Token = boost::asio::deferred_t>
     auto async_rollback(Token&& token = {}) {
+        transaction::check_usable(st_);
         return detail::initiate<void(error_code)>(transaction::savepoint_end_initiation{st_, id_, true},
                                                   std::forward<Token>(token));
     }
     /// A savepoint nested in this one. Signature: `void(error_code, savepoint)`.
     template <class Token = boost::asio::deferred_t>
     auto async_savepoint(Token&& token = {}) {
+        transaction::check_usable(st_);
         return detail::initiate<void(error_code, savepoint)>(transaction::savepoint_initiation{st_, id_},
                                                              std::forward<Token>(token));
     }
@@ -214,6 +225,7 @@ private:
 
 template <class Token>
 auto transaction::async_savepoint(Token&& token) {
+    check_usable(st_);
     return detail::initiate<void(error_code, savepoint)>(savepoint_initiation{st_, 0}, std::forward<Token>(token));
 }
 

@@ -73,13 +73,20 @@ public:
     }
 
 protected:
-    // "ROLLBACK …" (any case, after blanks): what an abandoned transaction still accepts.
+    // What an abandoned transaction still accepts: a ROLLBACK of the whole transaction (any
+    // case, after blanks; "ROLLBACK", "ROLLBACK;…", "ROLLBACK WORK|TRANSACTION") — not
+    // "ROLLBACK TO SAVEPOINT", which would keep it going.
     static bool is_rollback(std::string_view sql) noexcept {
+        auto word_at = [&](std::size_t i, std::string_view w) {
+            if (sql.size() - i < w.size()) return false;
+            for (std::size_t k = 0; k < w.size(); ++k)
+                if ((sql[i + k] & ~0x20) != w[k]) return false;
+            return sql.size() - i == w.size() || !std::isalnum(static_cast<unsigned char>(sql[i + w.size()]));
+        };
         std::size_t i = sql.find_first_not_of(" \t\r\n");
-        if (i == std::string_view::npos || sql.size() - i < 8) return false;
-        for (std::size_t k = 0; k < 8; ++k)
-            if ((sql[i + k] & ~0x20) != "ROLLBACK"[k]) return false;
-        return sql.size() - i == 8 || !std::isalnum(static_cast<unsigned char>(sql[i + 8]));
+        if (i == std::string_view::npos || !word_at(i, "ROLLBACK")) return false;
+        std::size_t next = sql.find_first_not_of(" \t\r\n", i + 8);
+        return next == std::string_view::npos || !word_at(next, "TO");
     }
 
     enum class state { flushing, reading, copy_out };

@@ -43,7 +43,8 @@ void trim_right(std::string& s) {
 } // namespace
 
 connection_impl::connection_impl(asio::any_io_executor ex)
-    : executor(ex), socket(ex), deadline_timer(ex), resolver(ex), resolve_signal(ex), cancel_signal(ex) {}
+    : executor(ex), socket(ex), deadline_timer(ex), resolver(ex), resolve_signal(ex), cancel_signal(ex),
+      notify_signal(ex) {}
 
 connection_impl::~connection_impl() { close(); }
 
@@ -61,6 +62,7 @@ error_code connection_impl::assign_socket() noexcept {
 }
 
 void connection_impl::close() noexcept {
+    wake_receiver();
     active_op = 0;
     stream_op = 0;
     statements.clear();
@@ -91,6 +93,7 @@ std::uint64_t connection_impl::begin_op() noexcept {
 void connection_impl::end_op(std::uint64_t id) noexcept {
     if (active_op != id) return;
     active_op = 0;
+    wake_receiver(); // the connection is idle: the receiver watches the socket now
     if (expired_op != id) deadline_timer.cancel();
 }
 
@@ -178,9 +181,10 @@ bool connection_impl::consume_input() {
 void connection_impl::drain_notifications() {
     while (PGnotify* n = PQnotifies(pg)) {
         // Bounded until LISTEN consumers exist: the oldest are dropped first.
-        if (notifications.size() >= 10000) notifications.pop_front();
+        if (notifications.size() >= max_notifications) notifications.pop_front();
         notifications.push_back({n->relname ? n->relname : "", n->extra ? n->extra : "", n->be_pid});
         PQfreemem(n);
+        wake_receiver();
     }
 }
 
@@ -280,16 +284,29 @@ connection::connection(executor_type ex)
     : executor_(ex), impl_(std::make_shared<detail::connection_impl>(std::move(ex))) {}
 // The executor is copied, not moved: a moved-from connection still knows where it runs.
 connection::connection(connection&& other) noexcept
-    : executor_(other.executor_), impl_(std::move(other.impl_)) {}
+    : executor_(other.executor_), impl_(std::move(other.impl_)), address_(std::move(other.address_)) {
+    if (address_) *address_ = this; // those who follow the session follow it here
+}
 connection& connection::operator=(connection&& other) noexcept {
     if (this != &other) {
         close();
+        if (address_) *address_ = nullptr; // this session is over
         executor_ = other.executor_;
         impl_ = std::move(other.impl_);
+        address_ = std::move(other.address_);
+        if (address_) *address_ = this;
     }
     return *this;
 }
-connection::~connection() { close(); }
+connection::~connection() {
+    close();
+    if (address_) *address_ = nullptr;
+}
+
+std::shared_ptr<connection* const> connection::address() const {
+    if (!address_) address_ = std::make_shared<connection*>(const_cast<connection*>(this));
+    return address_;
+}
 
 connection::executor_type connection::get_executor() const noexcept { return executor_; }
 connection::executor_type connection::executor_of(const impl_ptr& impl) noexcept { return impl->executor; }
@@ -339,10 +356,9 @@ peeked peek(int fd) noexcept {
 }
 } // namespace
 
-bool connection::poll_input() noexcept {
-    if (!is_open()) return false;
-    detail::connection_impl& impl = *impl_;
-    if (impl.active_op != 0) return true; // the operation owns the input
+bool detail::connection_impl::poll_idle() noexcept {
+    connection_impl& impl = *this;
+    if (!connected()) return false;
     // Peek first: a healthy idle connection costs one recv and nothing of libpq's.
     peeked p = peek(PQsocket(impl.pg));
     if (p == peeked::nothing) return true;
@@ -373,6 +389,12 @@ bool connection::poll_input() noexcept {
     }
     impl.close();
     return false;
+}
+
+bool connection::poll_input() noexcept {
+    if (!is_open()) return false;
+    if (impl_->active_op != 0 || impl_->stream_op != 0) return true; // the operation owns the input
+    return impl_->poll_idle();
 }
 int connection::backend_pid() const noexcept { return is_open() ? PQbackendPID(impl_->pg) : 0; }
 int connection::server_version() const noexcept { return is_open() ? PQserverVersion(impl_->pg) : 0; }

@@ -4,6 +4,7 @@
 
 #include <asiopg/diagnostics.hpp>
 #include <asiopg/error.hpp>
+#include <asiopg/notification.hpp>
 #include <asiopg/params.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -29,11 +30,6 @@ namespace asiopg::detail {
 
 namespace asio = boost::asio;
 
-struct received_notification {
-    std::string channel;
-    std::string payload;
-    int backend_pid = 0;
-};
 
 class connection_impl : public std::enable_shared_from_this<connection_impl> {
 public:
@@ -108,7 +104,13 @@ public:
     std::string password;           // redacted from every message this connection produces
 
     // Drained after every read so libpq's queue never grows unseen; consumers come with LISTEN.
-    std::deque<received_notification> notifications;
+    std::deque<notification> notifications;
+    // Bounded: past it the oldest are dropped (a receiver that never reads must not exhaust memory).
+    static constexpr std::size_t max_notifications = 100000;
+    // async_receive_notification waits on this (cancelled when notifications arrive, when the
+    // connection closes, and when an operation ends: an idle connection is watched by the receiver).
+    asio::steady_timer notify_signal;
+    bool receiver_waiting = false;
     std::deque<std::string> notices; // last server notices, bounded
 
     // Reused buffers for PQsendQueryParams: no allocation per query once warm.
@@ -149,6 +151,14 @@ public:
     bool request_cancel();
     // Moves notifications out of libpq.
     void drain_notifications();
+    // Wakes a receiver waiting on notify_signal.
+    void wake_receiver() noexcept {
+        if (receiver_waiting) notify_signal.cancel();
+    }
+    // The connection is idle: reads without blocking what the server sent (notifications,
+    // notices, or a FATAL and the end of the stream). False, with the connection closed and
+    // its diagnostics recorded, when it turned out dead.
+    bool poll_idle() noexcept;
 
     // Records a failure for the operation and for the connection.
     void fail(diagnostics* out, diagnostics d);

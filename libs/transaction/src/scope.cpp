@@ -37,9 +37,11 @@ asio::awaitable<void> run_transaction(connection& conn, transaction_options opti
         }
         if (failure) {
             // The body's error is the one reported: the rollback's own outcome is ignored (on a
-            // dead connection it fails too, and the server rolls back anyway).
-            if (tx.active()) co_await tx.async_rollback(tuple_awaitable);
-            if (attempt < options.max_attempts && is_retryable(failure_ec)) {
+            // dead connection it fails too, and the server rolls back anyway). Retried only if
+            // this attempt's work was rolled back (not if the body had ended it itself).
+            const bool was_active = tx.active();
+            if (was_active) co_await tx.async_rollback(tuple_awaitable);
+            if (was_active && attempt < options.max_attempts && is_retryable(failure_ec)) {
                 co_await sleep_for(retry_delay(options, attempt));
                 continue;
             }
@@ -74,7 +76,14 @@ asio::awaitable<void> run_savepoint(transaction* tx, savepoint* parent, savepoin
         if (sp.active()) co_await sp.async_rollback(tuple_awaitable);
         std::rethrow_exception(failure);
     }
-    if (sp.active()) co_await sp.async_release(asio::use_awaitable);
+    if (!sp.active()) co_return;
+    auto [ec] = co_await sp.async_release(tuple_awaitable);
+    if (!ec) co_return;
+    // RELEASE failed (the body swallowed a failed statement: 25P02): undo the savepoint's work so
+    // that the outer transaction stays usable, and report the failure.
+    diagnostics d = sp.get_connection().get_diagnostics();
+    if (sp.active()) co_await sp.async_rollback(tuple_awaitable);
+    throw error_with_diagnostics(ec, std::move(d));
 }
 
 } // namespace asiopg::detail

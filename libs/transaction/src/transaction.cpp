@@ -16,7 +16,9 @@ namespace asio = boost::asio;
 namespace detail {
 
 struct transaction_state {
-    connection* conn = nullptr;
+    // Follows the connection when it moves; nullptr once it is destroyed (see connection::address()).
+    std::shared_ptr<connection* const> where;
+    connection* conn() const noexcept { return where ? *where : nullptr; }
     asiopg::transaction_state status = asiopg::transaction_state::active;
     bool ending = false;                // COMMIT / ROLLBACK / PREPARE in flight
     std::uint64_t last_savepoint = 0;
@@ -50,6 +52,8 @@ bool rolled_back_instead(const result& r) { return r.statement_count() > 0 && r.
 
 // Whether the server may have committed: the COMMIT was sent and no answer came back.
 bool outcome_unknown(const error_code& ec) {
+    // The server ended the session for idling before the statement: it rolled back, for sure.
+    if (ec == sqlstate::idle_in_transaction_session_timeout || ec == sqlstate::idle_session_timeout) return false;
     return ec == client_errc::connection_lost || ec == asio::error::operation_aborted || ec == client_errc::timeout ||
            (ec.category() == sqlstate_category() && is_fatal(ec));
 }
@@ -69,15 +73,15 @@ transaction& transaction::operator=(transaction&& other) noexcept {
 transaction::~transaction() {
     if (st_ && st_->status == transaction_state::active && !st_->ending) {
         st_->status = transaction_state::abandoned;
-        st_->conn->abandon_transaction();
+        if (connection* c = st_->conn()) c->abandon_transaction(); // else gone: nothing to mark
     }
 }
 
 transaction_state transaction::state() const noexcept { return st_ ? st_->status : transaction_state::none; }
-connection& transaction::get_connection() const noexcept { return *st_->conn; }
+connection& transaction::get_connection() const noexcept { return *st_->conn(); }
 
 connection::executor_type transaction::executor_of(const state_ptr& st, connection* conn) noexcept {
-    return (st ? st->conn : conn)->get_executor();
+    return (st ? st->conn() : conn)->get_executor();
 }
 
 void transaction::async_begin_erased(connection& conn, const transaction_options& o, diagnostics* diag,
@@ -90,14 +94,14 @@ void transaction::async_begin_erased(connection& conn, const transaction_options
         conn, begin_statement(o), diag, std::move(h), [&conn](error_code ec, result&) {
             if (ec) return std::make_tuple(ec, transaction());
             auto st = std::make_shared<detail::transaction_state>();
-            st->conn = &conn;
+            st->where = conn.address();
             return std::make_tuple(ec, transaction(std::move(st)));
         });
 }
 
 void transaction::async_end_erased(state_ptr st, end_kind kind, std::string gid, diagnostics* diag,
                                    handler<void(error_code)> h) {
-    connection& conn = *st->conn;
+    connection& conn = *st->conn();
     if (st->status != transaction_state::active || st->ending) {
         const char* what = kind == end_kind::commit ? "COMMIT" : kind == end_kind::rollback ? "ROLLBACK" : "PREPARE";
         return refuse<>(conn.get_executor(), std::move(h), diag, client_errc::transaction_ended,
@@ -126,20 +130,22 @@ void transaction::async_end_erased(state_ptr st, end_kind kind, std::string gid,
         then = "ROLLBACK";
     }
     st->ending = true;
-    run_statement<void(error_code)>(conn, std::move(sql), diag, std::move(h), [st, kind, diag](error_code ec, result& r) {
+    const bool failed_before = !then.empty();
+    run_statement<void(error_code)>(conn, std::move(sql), diag, std::move(h),
+                                    [st, kind, diag, failed_before](error_code ec, result& r) {
         st->ending = false;
-        st->savepoints.clear();
-        if (kind == end_kind::rollback) {
-            // Whatever happened, the transaction is over: rolled back, or gone with the session.
-            st->status = transaction_state::rolled_back;
-            return std::make_tuple(ec);
-        }
-        if (ec == sqlstate::in_failed_sql_transaction) { // the refused statement, then ROLLBACK
-            st->status = transaction_state::rolled_back;
+        if (ec == client_errc::operation_in_progress) return std::make_tuple(ec); // not sent: still active
+        auto ended = [&](transaction_state s) {
+            st->status = s;
+            st->savepoints.clear();
+        };
+        if (kind == end_kind::rollback || failed_before) {
+            // Over whatever happened: rolled back, or gone with the session (which rolls back).
+            ended(transaction_state::rolled_back);
             return std::make_tuple(ec);
         }
         if (!ec && rolled_back_instead(r)) {
-            st->status = transaction_state::rolled_back;
+            ended(transaction_state::rolled_back);
             if (diag) {
                 diag->clear();
                 diag->sqlstate = "25P02";
@@ -149,28 +155,30 @@ void transaction::async_end_erased(state_ptr st, end_kind kind, std::string gid,
             return std::make_tuple(error_code(sqlstate::in_failed_sql_transaction));
         }
         if (!ec) {
-            st->status = kind == end_kind::commit ? transaction_state::committed : transaction_state::prepared;
+            ended(kind == end_kind::commit ? transaction_state::committed : transaction_state::prepared);
             return std::make_tuple(ec);
         }
-        if (kind == end_kind::commit && outcome_unknown(ec)) {
-            st->status = transaction_state::in_doubt;
+        if (outcome_unknown(ec)) {
+            // COMMIT or PREPARE TRANSACTION was sent and no answer came back.
+            ended(transaction_state::in_doubt);
             if (diag) {
-                *diag = st->conn->get_diagnostics();
-                diag->message = "COMMIT outcome unknown (" + ec.message() + ")" +
+                *diag = st->conn()->get_diagnostics();
+                diag->message = std::string(kind == end_kind::commit ? "COMMIT" : "PREPARE TRANSACTION") +
+                                " outcome unknown (" + ec.message() + ")" +
+                                (kind == end_kind::prepare ? " — check async_list_prepared" : "") +
                                 (diag->message.empty() ? std::string() : ": " + diag->message);
             }
             return std::make_tuple(error_code(client_errc::commit_in_doubt));
         }
-        // The server refused: the transaction is rolled back (a failed PREPARE TRANSACTION
-        // too), unless the statement never ran (another operation in flight).
-        if (ec != client_errc::operation_in_progress) st->status = transaction_state::rolled_back;
+        // The server refused: the transaction is rolled back (a failed PREPARE TRANSACTION too).
+        ended(transaction_state::rolled_back);
         return std::make_tuple(ec);
     }, std::move(then));
 }
 
 void transaction::async_savepoint_erased(state_ptr st, std::uint64_t parent, diagnostics* diag,
                                          handler<void(error_code, savepoint)> h) {
-    connection& conn = *st->conn;
+    connection& conn = *st->conn();
     if (st->status != transaction_state::active || st->ending || (parent != 0 && !savepoint_active(*st, parent)))
         return refuse<savepoint>(conn.get_executor(), std::move(h), diag, client_errc::transaction_ended,
                                  "SAVEPOINT in a transaction or savepoint that has already ended");
@@ -185,7 +193,7 @@ void transaction::async_savepoint_erased(state_ptr st, std::uint64_t parent, dia
 
 void transaction::async_savepoint_end_erased(state_ptr st, std::uint64_t id, bool rollback, diagnostics* diag,
                                              handler<void(error_code)> h) {
-    connection& conn = *st->conn;
+    connection& conn = *st->conn();
     if (st->ending || !savepoint_active(*st, id))
         return refuse<>(conn.get_executor(), std::move(h), diag, client_errc::transaction_ended,
                         std::string(rollback ? "ROLLBACK TO SAVEPOINT" : "RELEASE SAVEPOINT") +
@@ -203,7 +211,17 @@ void transaction::async_savepoint_end_erased(state_ptr st, std::uint64_t id, boo
 
 bool savepoint::active() const noexcept { return st_ && savepoint_active(*st_, id_); }
 std::string savepoint::name() const { return savepoint_name(id_); }
-connection& savepoint::get_connection() const noexcept { return *st_->conn; }
+connection& savepoint::get_connection() const noexcept { return *st_->conn(); }
+
+void transaction::check_usable(const state_ptr& st) {
+    auto misuse = [](const char* message) {
+        diagnostics d;
+        d.message = message;
+        throw error_with_diagnostics(client_errc::transaction_ended, std::move(d));
+    };
+    if (!st) misuse("an empty transaction or savepoint handle (default-constructed or moved from)");
+    if (!st->conn()) misuse("the transaction's connection no longer exists");
+}
 
 // ---- options ----
 
