@@ -8,6 +8,7 @@
 #include <asiopg/connection.hpp>
 #include <asiopg/diagnostics.hpp>
 #include <asiopg/error.hpp>
+#include <asiopg/notification.hpp>
 #include <asiopg/param_buffer.hpp>
 #include <asiopg/params.hpp>
 #include <asiopg/result.hpp>

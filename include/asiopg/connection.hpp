@@ -5,6 +5,7 @@
 #include <asiopg/detail/initiate.hpp>
 #include <asiopg/diagnostics.hpp>
 #include <asiopg/error.hpp>
+#include <asiopg/notification.hpp>
 #include <asiopg/param_buffer.hpp>
 #include <asiopg/params.hpp>
 #include <asiopg/result.hpp>
@@ -212,6 +213,25 @@ public:
                                                                std::forward<Token>(token), &batch, max_rows);
     }
 
+    /// Waits for the next notification (NOTIFY on a channel this session LISTENs to) and
+    /// completes with it. Signature: `void(error_code, notification)`. Notifications are queued
+    /// by every read the connection makes, whatever operation runs (so a query may run meanwhile:
+    /// it does not fail with operation_in_progress, nor this); while the connection is idle this
+    /// operation reads the socket itself. Queued notifications are delivered first, in order,
+    /// even after the connection is lost; then the loss is reported
+    /// (`client_errc::connection_lost`, the server's message in the diagnostics) — at once when
+    /// the server ended the session, within TCP keepalive limits when the network silently
+    /// fails. One receiver at a time (a second gets `operation_in_progress`). The queue keeps
+    /// the latest 100,000. Cancellation (any type) completes it with `operation_aborted` and
+    /// leaves the connection as it is.
+    template <class Token = boost::asio::deferred_t>
+    auto async_receive_notification(Token&& token = {}) {
+        return detail::initiate<void(error_code, notification)>(receive_initiation{state()},
+                                                                std::forward<Token>(token));
+    }
+    /// Drops the queued notifications; returns how many there were.
+    std::size_t discard_notifications() noexcept;
+
     /// A round trip that does no work on the server (an empty query): checks the connection is
     /// alive and the server answering. Signature: `void(error_code)`.
     template <class Token = boost::asio::deferred_t>
@@ -301,6 +321,7 @@ private:
                                      handler<void(error_code, result)>);
     static void async_close_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
     static void async_ping_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
+    static void async_receive_notification_erased(impl_ptr, diagnostics*, handler<void(error_code, notification)>);
     static void async_start_stream_erased(impl_ptr, std::string_view sql, std::span<const param_ref> params,
                                           bool extended, diagnostics*, const error_with_diagnostics* refused,
                                           handler<void(error_code)>);
@@ -402,6 +423,13 @@ private:
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
             async_prepare_erased(impl, sql, diag, handler<void(error_code, statement)>(std::forward<Handler>(h)));
+        }
+    };
+    struct receive_initiation : initiation_base {
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag) const {
+            async_receive_notification_erased(impl, diag,
+                                              handler<void(error_code, notification)>(std::forward<Handler>(h)));
         }
     };
     struct ping_initiation : initiation_base {

@@ -173,9 +173,9 @@ bool connection_impl::request_cancel() {
 }
 
 bool connection_impl::consume_input() {
-    if (!PQconsumeInput(pg)) return false;
-    drain_notifications();
-    return true;
+    bool ok = PQconsumeInput(pg) != 0;
+    drain_notifications(); // also when the stream just ended: what arrived before is kept
+    return ok;
 }
 
 void connection_impl::drain_notifications() {
@@ -388,6 +388,7 @@ bool detail::connection_impl::poll_idle() noexcept {
     } catch (...) {
     }
     impl.close();
+    impl.lost_while_idle = true;
     return false;
 }
 

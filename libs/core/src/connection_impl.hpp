@@ -111,6 +111,7 @@ public:
     // connection closes, and when an operation ends: an idle connection is watched by the receiver).
     asio::steady_timer notify_signal;
     bool receiver_waiting = false;
+    bool lost_while_idle = false; // poll_idle() found the session ended (until the next connect)
     std::deque<std::string> notices; // last server notices, bounded
 
     // Reused buffers for PQsendQueryParams: no allocation per query once warm.

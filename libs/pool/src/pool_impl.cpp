@@ -388,6 +388,7 @@ void pool_impl::reset(node_id id, const std::shared_ptr<node>& nd) {
     asio::post(nd->strand, [self = shared_from_this(), id, nd, sql = std::move(sql), timer]() {
         nd->conn.async_execute(sql, asio::bind_executor(nd->strand, [self, id, nd, timer](error_code ec, result) {
                                    if (timer) timer->cancel();
+                                   nd->conn.discard_notifications(); // the last user's, not the next's
                                    self->with_lock([&](pool_time now) { self->machine_.reset_done(id, !ec, now); });
                                }));
     });
