@@ -680,45 +680,52 @@ ASIOPG_TEST_CASE(serializable_write_skew_fails_the_second_commit) {
     BOOST_TEST(tb_counter_value(f, 2) == 0);
 }
 
-// 5b. Two concurrent read-modify-write scopes on one row, no retry: exactly one fails with 40001.
+namespace {
+// Two concurrent read-modify-write scopes on one counter row (serializable), each attempt
+// meeting the other at a rendezvous so that they always conflict.
+struct tb_conflict {
+    bool timed_out = false;
+    int attempts1 = 0, attempts2 = 0;
+    error_code e1, e2;
+};
+tb_conflict tb_run_conflict(tb_fixture& f, tb_counter_setup& setup, unsigned max_attempts) {
+    transaction_options o;
+    o.isolation = isolation_level::serializable;
+    o.max_attempts = max_attempts;
+    tb_rendezvous rv(f.ctx, 2);
+    tb_conflict c;
+    tb_co_run(f.ctx, [&] { return tb_increment(f.conn, o, rv, c.attempts1, c.e1); },
+              [&] { return tb_increment(setup.other, o, rv, c.attempts2, c.e2); });
+    c.timed_out = rv.timed_out;
+    return c;
+}
+} // namespace
+
+// 5b. No retry: exactly one fails with 40001.
 ASIOPG_TEST_CASE(serialization_conflict_without_retry) {
     tb_fixture f;
     tb_counter_setup setup(f);
-    transaction_options o;
-    o.isolation = isolation_level::serializable;
-    o.max_attempts = 1;
-    tb_rendezvous rv(f.ctx, 2);
-    int attempts1 = 0, attempts2 = 0;
-    error_code e1, e2;
-    tb_co_run(f.ctx, [&] { return tb_increment(f.conn, o, rv, attempts1, e1); },
-              [&] { return tb_increment(setup.other, o, rv, attempts2, e2); });
-    BOOST_TEST(!rv.timed_out);
-    BOOST_TEST(attempts1 == 1);
-    BOOST_TEST(attempts2 == 1);
-    BOOST_TEST(((e1 == sqlstate::serialization_failure) != (e2 == sqlstate::serialization_failure)),
-               e1.message() << " / " << e2.message());
-    BOOST_TEST((!e1 || !e2), e1.message() << " / " << e2.message());
+    tb_conflict c = tb_run_conflict(f, setup, 1);
+    BOOST_TEST(!c.timed_out);
+    BOOST_TEST(c.attempts1 == 1);
+    BOOST_TEST(c.attempts2 == 1);
+    BOOST_TEST(((c.e1 == sqlstate::serialization_failure) != (c.e2 == sqlstate::serialization_failure)),
+               c.e1.message() << " / " << c.e2.message());
+    BOOST_TEST((!c.e1 || !c.e2), c.e1.message() << " / " << c.e2.message());
     BOOST_TEST((f.status() == transaction_status::idle));
     BOOST_TEST((setup.other.get_transaction_status() == transaction_status::idle));
     BOOST_TEST(tb_counter_value(f) == 1);
 }
 
-// 5c. The same with max_attempts = 5: the loser is retried and both increments land.
+// 5c. max_attempts = 5: the loser is retried and both increments land.
 ASIOPG_TEST_CASE(serialization_conflict_retried_until_both_commit) {
     tb_fixture f;
     tb_counter_setup setup(f);
-    transaction_options o;
-    o.isolation = isolation_level::serializable;
-    o.max_attempts = 5;
-    tb_rendezvous rv(f.ctx, 2);
-    int attempts1 = 0, attempts2 = 0;
-    error_code e1, e2;
-    tb_co_run(f.ctx, [&] { return tb_increment(f.conn, o, rv, attempts1, e1); },
-              [&] { return tb_increment(setup.other, o, rv, attempts2, e2); });
-    BOOST_TEST(!rv.timed_out);
-    BOOST_TEST(!e1, e1.message());
-    BOOST_TEST(!e2, e2.message());
-    BOOST_TEST(attempts1 + attempts2 == 3);
+    tb_conflict c = tb_run_conflict(f, setup, 5);
+    BOOST_TEST(!c.timed_out);
+    BOOST_TEST(!c.e1, c.e1.message());
+    BOOST_TEST(!c.e2, c.e2.message());
+    BOOST_TEST(c.attempts1 + c.attempts2 == 3);
     BOOST_TEST(tb_counter_value(f) == 2);
 }
 
