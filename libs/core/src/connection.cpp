@@ -63,6 +63,12 @@ error_code connection_impl::assign_socket() noexcept {
 
 void connection_impl::close() noexcept {
     wake_receiver();
+    // A cancel request still on its way targets this session's backend: the next session has
+    // nothing to fear from it, so nothing waits for it any more.
+    if (cancel_in_flight) {
+        cancel_in_flight = false;
+        cancel_signal.cancel();
+    }
     active_op = 0;
     stream_op = 0;
     statements.clear();
