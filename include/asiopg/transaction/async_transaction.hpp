@@ -64,7 +64,9 @@ using scope_body = std::function<asio::awaitable<void>(transaction&)>;
 using savepoint_body = std::function<asio::awaitable<void>(savepoint&)>;
 asio::awaitable<void> run_transaction(connection& conn, transaction_options options, scope_body body);
 asio::awaitable<void> run_savepoint(transaction* tx, savepoint* parent, savepoint_body body);
-// Retry bookkeeping shared by the stackful version.
+// Retry bookkeeping, shared by the compiled coroutine and the stackful version: whether attempt
+// `attempt`, which failed with `ec`, is run again, and the wait before it.
+bool should_retry(const transaction_options& o, unsigned attempt, const error_code& ec) noexcept;
 std::chrono::milliseconds retry_delay(const transaction_options& o, unsigned attempt) noexcept;
 
 // An awaitable body: its value kept aside, so the compiled algorithm sees awaitable<void>.
@@ -209,7 +211,7 @@ auto async_transaction(connection& conn, transaction_options options, Body body,
             error_code ignored;
             const bool was_active = tx.active(); // else the body ended it: never retried
             if (was_active) tx.async_rollback(plain[ignored]);
-            if (was_active && attempt < options.max_attempts && is_retryable(failure_ec)) {
+            if (was_active && detail::should_retry(options, attempt, failure_ec)) {
                 boost::asio::steady_timer t(conn.get_executor(), detail::retry_delay(options, attempt));
                 t.async_wait(plain[ignored]);
                 continue;
@@ -218,7 +220,7 @@ auto async_transaction(connection& conn, transaction_options options, Body body,
         }
         if (tx.active()) {
             tx.async_commit(plain[ec]);
-            if (ec && attempt < options.max_attempts && is_retryable(ec)) {
+            if (ec && detail::should_retry(options, attempt, ec)) {
                 error_code ignored;
                 boost::asio::steady_timer t(conn.get_executor(), detail::retry_delay(options, attempt));
                 t.async_wait(plain[ignored]);

@@ -16,6 +16,10 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 }
 } // namespace
 
+bool should_retry(const transaction_options& o, unsigned attempt, const error_code& ec) noexcept {
+    return attempt < o.max_attempts && is_retryable(ec);
+}
+
 std::chrono::milliseconds retry_delay(const transaction_options& o, unsigned attempt) noexcept {
     std::chrono::milliseconds d = o.retry_delay;
     for (unsigned i = 1; i < attempt && d < o.max_retry_delay; ++i) d *= 2;
@@ -41,7 +45,7 @@ asio::awaitable<void> run_transaction(connection& conn, transaction_options opti
             // this attempt's work was rolled back (not if the body had ended it itself).
             const bool was_active = tx.active();
             if (was_active) co_await tx.async_rollback(tuple_awaitable);
-            if (was_active && attempt < options.max_attempts && is_retryable(failure_ec)) {
+            if (was_active && should_retry(options, attempt, failure_ec)) {
                 co_await sleep_for(retry_delay(options, attempt));
                 continue;
             }
@@ -50,7 +54,7 @@ asio::awaitable<void> run_transaction(connection& conn, transaction_options opti
         if (!tx.active()) co_return; // the body ended it itself
         auto [ec] = co_await tx.async_commit(tuple_awaitable);
         if (!ec) co_return;
-        if (attempt < options.max_attempts && is_retryable(ec)) {
+        if (should_retry(options, attempt, ec)) {
             co_await sleep_for(retry_delay(options, attempt));
             continue;
         }
