@@ -8,6 +8,7 @@
 #include <asiopg/notification.hpp>
 #include <asiopg/param_buffer.hpp>
 #include <asiopg/params.hpp>
+#include <asiopg/pipeline.hpp>
 #include <asiopg/result.hpp>
 #include <asiopg/row_batch.hpp>
 #include <asiopg/statement.hpp>
@@ -25,6 +26,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 struct pg_conn; // libpq's PGconn
 
@@ -149,6 +151,23 @@ public:
     auto async_execute(std::string_view sql, const param_buffer& ps, Token&& token = {}) {
         return detail::initiate<void(error_code, result)>(execute_initiation{state()},
                                                           std::forward<Token>(token), sql, &ps);
+    }
+
+    /// Runs the statements of `p` in libpq's pipeline mode: all are sent at once (one write
+    /// for many statements), and their results read as they come — one round trip instead of
+    /// one per statement. Signature: `void(error_code, std::vector<pipeline_result>)`, one
+    /// result per statement, in order: each its rows, or its own error and diagnostics (see
+    /// `pipeline` for what a failure skips). The `error_code` of the operation itself is only
+    /// for what stops the whole pipeline: `not_connected`, `operation_in_progress`,
+    /// `connection_lost`, cancellation (partial/total: a cancel request to the server; the
+    /// statement running ends with 57014, those after it in its sync segment are skipped, and
+    /// the operation completes with `sqlstate::query_canceled` once everything sent is drained —
+    /// the connection stays usable), `timeout`. `p` must stay valid until the operation starts;
+    /// nothing of it is kept after.
+    template <class Token = boost::asio::deferred_t>
+    auto async_execute(const pipeline& p, Token&& token = {}) {
+        return detail::initiate<void(error_code, std::vector<pipeline_result>)>(pipeline_initiation{state()},
+                                                                                std::forward<Token>(token), &p);
     }
 
     /// Prepares `sql` on the server (Parse, then Describe): the statement's parameter types and
@@ -309,6 +328,8 @@ public:
     pg_conn* native_handle() const noexcept;
 
 private:
+    friend class copy_writer; // a COPY works on the connection's session
+    friend class copy_reader;
     using impl_ptr = std::shared_ptr<detail::connection_impl>;
     template <class Sig> using handler = boost::asio::any_completion_handler<Sig>;
 
@@ -320,6 +341,8 @@ private:
                                      diagnostics*, const error_with_diagnostics* refused,
                                      handler<void(error_code, result)>);
     static void async_close_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
+    static void async_pipeline_erased(impl_ptr, const pipeline&, diagnostics*,
+                                      handler<void(error_code, std::vector<pipeline_result>)>);
     static void async_ping_erased(impl_ptr, diagnostics*, handler<void(error_code)>);
     static void async_receive_notification_erased(impl_ptr, diagnostics*, handler<void(error_code, notification)>);
     static void async_start_stream_erased(impl_ptr, std::string_view sql, std::span<const param_ref> params,
@@ -430,6 +453,13 @@ private:
         void operator()(Handler&& h, diagnostics* diag) const {
             async_receive_notification_erased(impl, diag,
                                               handler<void(error_code, notification)>(std::forward<Handler>(h)));
+        }
+    };
+    struct pipeline_initiation : initiation_base {
+        template <class Handler>
+        void operator()(Handler&& h, diagnostics* diag, const pipeline* p) const {
+            async_pipeline_erased(impl, *p, diag,
+                                  handler<void(error_code, std::vector<pipeline_result>)>(std::forward<Handler>(h)));
         }
     };
     struct ping_initiation : initiation_base {

@@ -36,6 +36,7 @@ enum class client_errc : int {
     commit_in_doubt,        ///< the connection failed while COMMIT was in flight: the outcome is unknown
     transaction_ended,      ///< the transaction (or savepoint) was already committed, rolled back or prepared
     transaction_in_progress,///< BEGIN on a connection that is already inside a transaction block
+    pipeline_aborted,       ///< skipped by the server: an earlier statement of the pipeline's sync segment failed
 };
 
 /// The category of `client_errc` ("asiopg.client").

@@ -33,6 +33,9 @@ public:
     // Stream the rows (libpq's single-row mode): done once the command is sent; the rows are
     // read by async_read_rows, and the connection stays this stream's until the last one.
     void stream() noexcept { stream_ = true; }
+    // Start a COPY: done once the server is in COPY IN (or OUT) mode; the connection then
+    // belongs to the COPY (copy.cpp reads and writes its data).
+    void expect_copy(connection_impl::hold_kind k) noexcept { copy_ = k; }
 
     step start(connection_impl& impl) {
         if (refused_) return fail(impl, refused_->code(), refused_->get_diagnostics());
@@ -165,24 +168,7 @@ protected:
         }
         auto& cache = impl.statements;
         if (cache.capacity == 0) return start_stage(impl, stage::execute);
-        std::string key(sql_);
-        key.push_back('\0');
-        key.append(reinterpret_cast<const char*>(impl.param_types.data()), impl.param_types.size() * sizeof(Oid));
-        auto it = cache.index.find(key);
-        if (it == cache.index.end()) {
-            cache.lru.push_front({std::move(key), {}, 0, {}, false});
-            cache.index.emplace(cache.lru.front().key, cache.lru.begin());
-            while (cache.lru.size() > cache.capacity) {
-                auto& victim = cache.lru.back();
-                if (!victim.name.empty()) cache.to_deallocate.push_back(victim.name);
-                cache.index.erase(victim.key);
-                cache.lru.pop_back();
-            }
-        } else {
-            cache.lru.splice(cache.lru.begin(), cache.lru, it->second);
-        }
-        cached_ = &cache.lru.front();
-        ++cached_->uses;
+        cached_ = &cache.touch(sql_, impl.param_types);
         if (!cached_->name.empty()) {
             name_ = cached_->name;
             return start_stage(impl, stage::execute);
@@ -284,6 +270,8 @@ protected:
             for (int i = 0; i < PQnfields(last); ++i) cached_->columns.push_back(PQftype(last, i));
             cached_->described = true;
         }
+        if (copy_) set_error(impl, *copy_ == connection_impl::hold_kind::copy_in ? "the statement is not a COPY … FROM STDIN"
+                                                                               : "the statement is not a COPY … TO STDOUT");
         return command_done(impl);
     }
 
@@ -300,6 +288,7 @@ protected:
             if (stream_ && stage_ == stage::execute) {
                 keep_ = true;
                 impl.stream_op = id_;
+                impl.hold = connection_impl::hold_kind::rows;
                 return step::finish();
             }
             return read(impl, false);
@@ -336,21 +325,38 @@ protected:
             PQclear(res);
             return std::nullopt;
         case PGRES_COPY_IN:
+        case PGRES_COPY_OUT:
+            if (copy_ && !error_ &&
+                *copy_ == (PQresultStatus(res) == PGRES_COPY_IN ? connection_impl::hold_kind::copy_in
+                                                                 : connection_impl::hold_kind::copy_out))
+                return copy_started(impl, res);
+            if (PQresultStatus(res) == PGRES_COPY_OUT) {
+                PQclear(res);
+                set_error(impl, "COPY … TO STDOUT runs through asiopg::copy_reader, not this operation; its rows were discarded");
+                return read_copy_out(impl);
+            }
             PQclear(res);
-            set_error(impl, "COPY FROM STDIN is not supported by async_execute");
-            if (PQputCopyEnd(impl.pg, "COPY FROM STDIN is not supported by async_execute") < 0)
+            set_error(impl, "COPY … FROM STDIN runs through asiopg::copy_writer, not this operation");
+            if (PQputCopyEnd(impl.pg, "COPY FROM STDIN is not supported by this operation") < 0)
                 return lost(impl);
             return flush(impl);
-        case PGRES_COPY_OUT:
-            PQclear(res);
-            set_error(impl, "COPY TO STDOUT is not supported by async_execute; its rows were discarded");
-            return read_copy_out(impl);
         default: // COPY BOTH (replication), pipeline states: nothing this operation can follow
             PQclear(res);
             set_error(impl, "unexpected result status from the server");
             impl.close();
             return command_done(impl);
         }
+    }
+
+    // The server waits for COPY data (or sends it): the connection is the COPY's until it ends.
+    step copy_started(connection_impl& impl, PGresult* res) {
+        copy_format_ = PQbinaryTuples(res) ? data_format::binary : data_format::text;
+        copy_columns_ = static_cast<std::size_t>(PQnfields(res));
+        PQclear(res);
+        keep_ = true;
+        impl.stream_op = id_;
+        impl.hold = *copy_;
+        return step::finish();
     }
 
     void set_error(connection_impl& impl, std::string message) {
@@ -421,6 +427,9 @@ protected:
     bool cancel_sent_ = false;
     std::vector<Oid> statement_columns_; // result columns of an explicit statement
     bool stream_ = false;
+    std::optional<connection_impl::hold_kind> copy_;
+    data_format copy_format_ = data_format::text;
+    std::size_t copy_columns_ = 0;
     state state_ = state::reading;
     stage stage_ = stage::execute;
     result result_;

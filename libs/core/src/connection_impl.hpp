@@ -70,7 +70,9 @@ public:
     std::uint64_t active_op = 0;
     std::uint64_t last_op_id = 0;
     std::uint64_t expired_op = 0;   // the operation whose deadline passed
-    std::uint64_t stream_op = 0;    // a stream between two reads holds the connection with this id
+    std::uint64_t stream_op = 0;    // a stream or COPY between two calls holds the connection with this id
+    enum class hold_kind { rows, copy_in, copy_out };
+    hold_kind hold = hold_kind::rows; // what stream_op is
     diagnostics last_diagnostics;
     // Results of parameterised statements: forced by set_result_format, else chosen per
     // statement from its column types (see prefers_binary).
@@ -98,6 +100,11 @@ public:
         std::unordered_map<std::string_view, std::list<cached_statement>::iterator> index;
         std::vector<std::string> to_deallocate; // evicted names, dropped before the next prepare
         void clear() { lru.clear(); index.clear(); to_deallocate.clear(); }
+        // The entry for `sql` with these parameter types, made most recent, its use counted;
+        // beyond `capacity` the least recent are evicted (their names to deallocate). Precondition:
+        // capacity > 0.
+        cached_statement& touch(std::string_view sql, std::span<const Oid> param_types);
+        void evict_beyond(std::size_t n);
     } statements;
     std::uint64_t next_statement = 0;
     std::string next_statement_name() { return "asiopg_s" + std::to_string(++next_statement); }

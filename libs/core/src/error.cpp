@@ -74,6 +74,8 @@ public:
             return "the connection failed during COMMIT: whether the transaction committed is unknown";
         case client_errc::transaction_ended: return "the transaction has already ended";
         case client_errc::transaction_in_progress: return "a transaction is already in progress on this connection";
+        case client_errc::pipeline_aborted:
+            return "not run: an earlier statement of the pipeline failed before the next sync point";
         }
         return "unknown asiopg client error";
     }

@@ -45,6 +45,33 @@ private:
 } // namespace
 } // namespace detail
 
+detail::connection_impl::cached_statement&
+detail::connection_impl::statement_cache::touch(std::string_view sql, std::span<const Oid> param_types) {
+    std::string key(sql);
+    key.push_back('\0');
+    key.append(reinterpret_cast<const char*>(param_types.data()), param_types.size() * sizeof(Oid));
+    auto it = index.find(key);
+    if (it == index.end()) {
+        lru.push_front({std::move(key), {}, 0, {}, false});
+        index.emplace(lru.front().key, lru.begin());
+        evict_beyond(capacity);
+    } else {
+        lru.splice(lru.begin(), lru, it->second);
+    }
+    cached_statement& entry = lru.front();
+    ++entry.uses;
+    return entry;
+}
+
+void detail::connection_impl::statement_cache::evict_beyond(std::size_t n) {
+    while (lru.size() > n) {
+        auto& victim = lru.back();
+        if (!victim.name.empty()) to_deallocate.push_back(victim.name);
+        index.erase(victim.key);
+        lru.pop_back();
+    }
+}
+
 void connection::async_execute_erased(impl_ptr impl, std::string_view sql,
                                       std::span<const param_ref> params, bool extended,
                                       diagnostics* diag, const error_with_diagnostics* refused,
@@ -80,12 +107,7 @@ void connection::set_statement_cache(std::size_t capacity, unsigned prepare_thre
     auto& cache = state()->statements;
     cache.capacity = capacity;
     cache.prepare_threshold = prepare_threshold == 0 ? 1 : prepare_threshold;
-    while (cache.lru.size() > cache.capacity) {
-        auto& victim = cache.lru.back();
-        if (!victim.name.empty()) cache.to_deallocate.push_back(victim.name);
-        cache.index.erase(victim.key);
-        cache.lru.pop_back();
-    }
+    cache.evict_beyond(cache.capacity);
 }
 
 } // namespace asiopg

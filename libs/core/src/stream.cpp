@@ -59,7 +59,7 @@ public:
         batch_->clear();
         if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
         if (impl.stream_op == 0) return step::finish(); // no stream, or it ended: no rows
-        if (impl.active_op != impl.stream_op)
+        if (impl.active_op != impl.stream_op || impl.hold != connection_impl::hold_kind::rows)
             return fail(impl, client_errc::operation_in_progress, "another operation is in progress on this connection");
         id_ = impl.stream_op;
         keep_ = true;

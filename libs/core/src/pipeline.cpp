@@ -1,0 +1,339 @@
+// Explicit pipelines: every statement is queued in libpq's pipeline mode and flushed at once,
+// then the results are read in order, one outcome per statement.
+#include <asiopg/connection.hpp>
+#include <asiopg/pipeline.hpp>
+
+#include "driver.hpp"
+#include "machine_base.hpp"
+
+#include <cstring>
+
+namespace asiopg {
+
+// ---- building
+
+std::size_t pipeline::store_text(std::string_view text) {
+    const std::size_t at = arena_.size();
+    arena_.append(text.data(), text.size());
+    arena_.push_back('\0');
+    return at;
+}
+
+pipeline& pipeline::add_encoded(std::string_view sql, std::span<const param_ref> ps) {
+    auto refuse = [](std::string message) {
+        diagnostics d;
+        d.message = std::move(message);
+        throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
+    };
+    if (std::memchr(sql.data(), 0, sql.size())) refuse("pipeline: the SQL text contains a NUL byte");
+    for (std::size_t i = 0; i < ps.size(); ++i)
+        if (ps[i].data && ps[i].format == data_format::text &&
+            std::memchr(ps[i].data, 0, static_cast<std::size_t>(ps[i].length)))
+            refuse("pipeline: parameter $" + std::to_string(i + 1) +
+                   " contains a NUL byte, which a text parameter cannot carry (send binary data as asiopg::bytes)");
+    const std::size_t arena_mark = arena_.size(), params_mark = params_.size();
+    try {
+        entry e{kind::query};
+        e.text_offset = store_text(sql);
+        e.text_length = sql.size();
+        e.first_param = params_.size();
+        e.params = ps.size();
+        for (const param_ref& p : ps) {
+            params_.push_back({arena_.size(), p.data ? p.length : -1, p.format, p.type});
+            if (p.data) store_text({p.data, static_cast<std::size_t>(p.length)});
+        }
+        entries_.push_back(e);
+    } catch (...) {
+        arena_.resize(arena_mark);
+        params_.resize(params_mark);
+        throw;
+    }
+    ++statements_;
+    return *this;
+}
+
+pipeline& pipeline::add_encoded(const statement& st, std::span<const param_ref> ps) {
+    const statement::description* d = st.describe();
+    if (!d) {
+        diagnostics diag;
+        diag.message = "pipeline: the statement is not prepared (default-constructed)";
+        throw error_with_diagnostics(client_errc::invalid_statement, std::move(diag));
+    }
+    // The statement fixed its parameters' types: a value of another type goes as text, for the
+    // server to convert (an int where a bigint is expected …).
+    std::vector<param_ref> converted(ps.begin(), ps.end());
+    std::vector<std::string> texts(ps.size());
+    for (std::size_t i = 0; i < ps.size() && i < d->param_types.size(); ++i) {
+        const param_ref& p = ps[i];
+        oid wanted = d->param_types[i];
+        if (p.data && p.format == data_format::binary && wanted != 0 && wanted != p.type) {
+            detail::decode_text({{p.data, static_cast<std::size_t>(p.length)}, data_format::binary, p.type}, texts[i]);
+            converted[i] = {texts[i].c_str(), static_cast<int>(texts[i].size()), data_format::text, wanted};
+        }
+    }
+    add_encoded(std::string_view(d->name), converted);
+    entry& e = entries_.back();
+    e.what = kind::prepared;
+    e.session = d->session;
+    if (d->param_types.size() != ps.size()) e.session = 0; // reported when run: wrong parameter count
+    return *this;
+}
+
+pipeline& pipeline::sync() {
+    entries_.push_back({kind::sync});
+    return *this;
+}
+
+void pipeline::clear() noexcept {
+    arena_.clear();
+    entries_.clear();
+    params_.clear();
+    statements_ = 0;
+}
+
+namespace detail {
+
+struct pipeline_access {
+    class machine : public machine_base {
+    public:
+        static constexpr socket_use sockets = socket_use::stable;
+
+        machine(const pipeline& p, diagnostics* diag_out) : machine_base(diag_out), p_(&p) {}
+
+        step start(connection_impl& impl) {
+            step rejected;
+            if (!begin(impl, rejected)) return rejected;
+            if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
+            if (impl.transaction_abandoned)
+                return fail(impl, client_errc::transaction_abandoned,
+                            "a transaction on this connection was abandoned without commit or rollback: "
+                            "run ROLLBACK first (a pool does it when the connection is returned)");
+            results_.resize(p_->statements_);
+            if (p_->entries_.empty()) return step::finish();
+            if (!PQenterPipelineMode(impl.pg)) return fail(impl, client_errc::send_failed, impl.libpq_message());
+            if (!send_all(impl)) {
+                if (!impl.connected()) return lost(impl);
+                std::string message = impl.libpq_message();
+                impl.close(); // half a pipeline is queued: no way back to a known state
+                return fail(impl, client_errc::send_failed, std::move(message));
+            }
+            p_ = nullptr; // everything is in libpq's buffer now
+            return flush(impl);
+        }
+
+        static constexpr std::chrono::seconds cancel_bound{5};
+        step soft_cancel(connection_impl& impl) {
+            if (!cancel_sent_) {
+                cancel_sent_ = true;
+                if (!impl.connected() || !impl.request_cancel()) return abandon(impl, asio::error::operation_aborted);
+                impl.start_deadline(id_, std::chrono::steady_clock::now() + cancel_bound);
+            }
+            return resume(impl, {});
+        }
+
+        step resume(connection_impl& impl, error_code ec) {
+            if (ec) return abandon(impl, ec);
+            if (!impl.consume_input()) return lost(impl);
+            if (flushing_) return flush(impl);
+            return read(impl);
+        }
+
+        template <class Self>
+        void complete(Self& self, error_code ec) {
+            self.complete(ec, std::move(results_));
+        }
+
+    private:
+        enum class item_kind : std::uint8_t { statement, prepare, sync };
+        struct item {
+            item_kind what;
+            std::size_t index = 0; // statement: its outcome; prepare: its name in prepared_
+        };
+
+        // Queues every entry (and the statement cache's prepares) in libpq's buffer.
+        bool send_all(connection_impl& impl) {
+            PGconn* pg = impl.pg;
+            const pipeline& p = *p_;
+            items_.reserve(p.entries_.size() + 8);
+            std::vector<const char*> values;
+            std::vector<int> lengths, formats;
+            std::vector<Oid> types;
+            std::size_t index = 0;
+            auto& cache = impl.statements;
+            const int format = static_cast<int>(impl.forced_format.value_or(data_format::text));
+            for (const pipeline::entry& e : p.entries_) {
+                if (e.what == pipeline::kind::sync) {
+                    if (!PQpipelineSync(pg)) return false;
+                    items_.push_back({item_kind::sync});
+                    continue;
+                }
+                const std::size_t n = e.params;
+                values.resize(n);
+                lengths.resize(n);
+                formats.resize(n);
+                types.resize(n);
+                for (std::size_t i = 0; i < n; ++i) {
+                    const pipeline::stored_param& sp = p.params_[e.first_param + i];
+                    values[i] = sp.length < 0 ? nullptr : p.arena_.data() + sp.offset;
+                    lengths[i] = sp.length < 0 ? 0 : sp.length;
+                    formats[i] = static_cast<int>(sp.format);
+                    types[i] = sp.type;
+                }
+                const char* text = p.arena_.data() + e.text_offset;
+                const int count = static_cast<int>(n);
+                const std::size_t me = index++;
+                if (e.what == pipeline::kind::prepared) {
+                    if (e.session != impl.session) {
+                        results_[me].error = client_errc::invalid_statement;
+                        results_[me].diag = impl.client_diagnostics(
+                            "the statement was not prepared on this connection's current session, or takes "
+                            "another number of parameters");
+                        continue;
+                    }
+                    if (!PQsendQueryPrepared(pg, text, count, values.data(), lengths.data(), formats.data(), format))
+                        return false;
+                    items_.push_back({item_kind::statement, me});
+                    continue;
+                }
+                std::string_view sql(text, e.text_length);
+                const std::string* name = nullptr;
+                if (cache.capacity > 0) {
+                    auto& entry = cache.touch(sql, types);
+                    if (entry.name.empty() && entry.uses >= cache.prepare_threshold) {
+                        entry.name = impl.next_statement_name();
+                        if (!PQsendPrepare(pg, entry.name.c_str(), text, count, types.data())) return false;
+                        items_.push_back({item_kind::prepare, prepared_.size()});
+                        prepared_.push_back(entry.name);
+                    }
+                    if (!entry.name.empty()) name = &entry.name;
+                }
+                int ok = name ? PQsendQueryPrepared(pg, name->c_str(), count, values.data(), lengths.data(),
+                                                    formats.data(), format)
+                              : PQsendQueryParams(pg, text, count, types.data(), values.data(), lengths.data(),
+                                                  formats.data(), format);
+                if (!ok) return false;
+                items_.push_back({item_kind::statement, me});
+            }
+            if (p.entries_.back().what != pipeline::kind::sync) {
+                if (!PQpipelineSync(pg)) return false;
+                items_.push_back({item_kind::sync});
+            }
+            return true;
+        }
+
+        step flush(connection_impl& impl) {
+            switch (PQflush(impl.pg)) {
+            case 0: flushing_ = false; return read(impl);
+            case 1: flushing_ = true; return step::read_or_write();
+            default: return lost(impl);
+            }
+        }
+
+        // Hands every complete result to its statement, in order.
+        step read(connection_impl& impl) {
+            while (cursor_ < items_.size() && !PQisBusy(impl.pg)) {
+                PGresult* res = PQgetResult(impl.pg);
+                item& it = items_[cursor_];
+                if (!res) { // the end of one statement's results
+                    if (it.what != item_kind::sync) ++cursor_;
+                    continue;
+                }
+                switch (PQresultStatus(res)) {
+                case PGRES_PIPELINE_SYNC:
+                    PQclear(res);
+                    ++cursor_;
+                    failed_prepare_.reset();
+                    continue;
+                case PGRES_TUPLES_OK:
+                case PGRES_COMMAND_OK:
+                case PGRES_EMPTY_QUERY:
+                    if (it.what == item_kind::statement && !results_[it.index].error) {
+                        result_access::append(results_[it.index].value, res);
+                        continue;
+                    }
+                    break;
+                case PGRES_FATAL_ERROR:
+                    if (it.what == item_kind::prepare) {
+                        failed_prepare_ = diagnostics_from(res); // reported by the statement it was for
+                        forget_prepared(impl, prepared_[it.index]);
+                    } else if (it.what == item_kind::statement) {
+                        record(results_[it.index], diagnostics_from(res));
+                    }
+                    break;
+                case PGRES_PIPELINE_ABORTED:
+                    if (it.what == item_kind::statement) {
+                        pipeline_result& r = results_[it.index];
+                        if (failed_prepare_) {
+                            record(r, std::move(*failed_prepare_));
+                            failed_prepare_.reset();
+                        } else {
+                            r.error = client_errc::pipeline_aborted;
+                            r.diag = impl.client_diagnostics(r.error.message());
+                        }
+                    }
+                    break;
+                default: // COPY: not possible in pipeline mode; anything else cannot be followed
+                    PQclear(res);
+                    impl.close();
+                    return fail(impl, client_errc::unexpected_result, "unexpected result status in a pipeline");
+                }
+                PQclear(res);
+            }
+            if (cursor_ < items_.size()) return step::read();
+            if (!PQexitPipelineMode(impl.pg)) {
+                impl.close();
+                return fail(impl, client_errc::unexpected_result, impl.libpq_message());
+            }
+            if (cancel_sent_) {
+                for (const pipeline_result& r : results_)
+                    if (r.error == sqlstate::query_canceled) {
+                        error_ = r.error;
+                        diag_ = r.diag;
+                        break;
+                    }
+            }
+            return command_done(impl);
+        }
+
+        static void record(pipeline_result& r, diagnostics d) {
+            r.error = d.sqlstate.empty() ? error_code(client_errc::connection_lost) : make_sqlstate_error(d.sqlstate);
+            r.diag = std::move(d);
+            r.value = result{};
+        }
+
+        // A prepare failed: the cache entry must not keep the name of a statement that does not exist.
+        static void forget_prepared(connection_impl& impl, const std::string& name) {
+            for (auto& entry : impl.statements.lru)
+                if (entry.name == name) entry.name.clear();
+        }
+
+        step abandon(connection_impl& impl, error_code ec) {
+            impl.close();
+            if (cancel_sent_ && ec == client_errc::timeout)
+                return fail(impl, asio::error::operation_aborted,
+                            "the server did not cancel the pipeline within 5 s; connection closed");
+            if (ec == asio::error::operation_aborted) return fail(impl, ec, "pipeline cancelled; connection closed");
+            if (ec == client_errc::timeout) return fail(impl, ec, "pipeline timed out; connection closed");
+            return fail(impl, client_errc::connection_lost, "socket error: " + ec.message());
+        }
+
+        const pipeline* p_; // valid during start() only
+        std::vector<pipeline_result> results_;
+        std::vector<item> items_;
+        std::vector<std::string> prepared_; // names the pipeline prepares for the statement cache
+        std::size_t cursor_ = 0;
+        std::optional<diagnostics> failed_prepare_;
+        bool flushing_ = false;
+        bool cancel_sent_ = false;
+    };
+};
+
+} // namespace detail
+
+void connection::async_pipeline_erased(impl_ptr impl, const pipeline& p, diagnostics* diag,
+                                       handler<void(error_code, std::vector<pipeline_result>)> h) {
+    detail::run<void(error_code, std::vector<pipeline_result>)>(std::move(impl), detail::pipeline_access::machine(p, diag),
+                                                                std::move(h));
+}
+
+} // namespace asiopg
