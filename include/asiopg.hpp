@@ -6,11 +6,13 @@
 #include <asiopg/cancel_after.hpp>
 #include <asiopg/connect_params.hpp>
 #include <asiopg/connection.hpp>
+#include <asiopg/copy.hpp>
 #include <asiopg/diagnostics.hpp>
 #include <asiopg/error.hpp>
 #include <asiopg/notification.hpp>
 #include <asiopg/param_buffer.hpp>
 #include <asiopg/params.hpp>
+#include <asiopg/pipeline.hpp>
 #include <asiopg/result.hpp>
 #include <asiopg/result_traits.hpp>
 #include <asiopg/row_batch.hpp>

@@ -64,13 +64,16 @@ enum class transaction_status {
 /// \par Cancellation
 /// Every operation honours Asio's per-operation cancellation (`asio::bind_cancellation_slot`,
 /// `asio::experimental::awaitable_operators`, `asiopg::cancel_after` for a timeout):
-/// - queries (`async_execute`, `async_prepare`, `async_ping`, `async_start_stream`) on
+/// - queries (`async_execute` — also of a `pipeline` —, `async_prepare`, `async_ping`,
+///   `async_start_stream`, and the reads of a `copy_reader`) on
 ///   **partial** or **total** cancellation send a cancel request to the server (PQcancel, on a
 ///   thread of its own), wait for the command to end and complete with
 ///   `sqlstate::query_canceled` (57014) — or normally, if it had finished — leaving the
 ///   connection usable; the next command is never hit by a late cancel request. If the request
 ///   cannot be sent or the command has not ended 5 s later, the connection is closed
 ///   (`operation_aborted`);
+/// - a `copy_writer`'s `async_flush`/`async_finish` on **partial** or **total** cancellation
+///   abort the COPY (nothing is inserted) and complete with 57014, the connection usable;
 /// - on **terminal** cancellation, and for `async_connect`, `async_read_rows` and `async_close`
 ///   on any cancellation, the operation completes with `asio::error::operation_aborted` and the
 ///   connection is closed, because the server may still be running the command.

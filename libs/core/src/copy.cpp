@@ -105,9 +105,17 @@ struct copy_access {
             return put(impl);
         }
 
-        // Partial or total cancellation: abort the COPY on the server (CopyFail), keep the
-        // connection; once the end is sent there is nothing left to cancel.
+        // Partial or total cancellation: abort the COPY on the server (CopyFail) and, since the
+        // server may be busy with rows already sent (and read the CopyFail only later), send it a
+        // cancel request too; either ends the COPY with 57014 and keeps the connection. If the
+        // end was already sent, the cancel request alone stops what is left of the work.
+        static constexpr std::chrono::seconds cancel_bound{5};
         step soft_cancel(connection_impl& impl) {
+            if (!cancel_sent_) {
+                cancel_sent_ = true;
+                if (impl.connected() && impl.request_cancel())
+                    impl.start_deadline(id_, std::chrono::steady_clock::now() + cancel_bound);
+            }
             if (!cancelled_ && phase_ != phase::reading && phase_ != phase::end_flush) {
                 cancelled_ = true;
                 w_->buffer_.clear();
@@ -227,7 +235,8 @@ struct copy_access {
         std::string reason_;
         owner_claim claim_;
         phase phase_ = phase::put;
-        bool cancelled_ = false;
+        bool cancelled_ = false;   // the COPY is being ended with CopyFail
+        bool cancel_sent_ = false; // a cancel request went to the server
         std::uint64_t rows_ = 0;
     };
 
