@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <iomanip>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -79,7 +80,7 @@ asio::awaitable<bool> run(std::string conninfo) {
     summary s = co_await read_items(conn);
 
     std::cout << "copied in " << inserted << " rows, read back " << s.rows << " (" << s.priced
-              << " with a price, total " << s.total << ")\n";
+              << " with a price, total " << std::fixed << std::setprecision(2) << s.total << ")\n";
     // Every price is a multiple of 0.25, so the sums are exact.
     double expected_total = 0;
     for (int id = 1; id <= item_count; ++id)

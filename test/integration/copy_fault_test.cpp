@@ -154,6 +154,21 @@ ASIOPG_TEST_CASE(a_bad_row_after_many_good_ones) {
     BOOST_TEST(s.one() == 1);
 }
 
+ASIOPG_TEST_CASE(a_value_of_the_wrong_type_in_binary_format) {
+    copy_session s;
+    s.query("CREATE TEMP TABLE t (id int, val text)");
+    copy_writer w(s.conn);
+    REQUIRE_OK(s.start(w, "COPY t FROM STDIN (FORMAT binary)"));
+    w.write_row(1, "ok");
+    w.write_row(std::int64_t{2}, "an int8 for an int4 column"); // binary COPY: exact types only
+    auto fin = s.finish(w);
+    BOOST_TEST_REQUIRE(fin.completed);
+    BOOST_TEST((fin.ec == sqlstate::invalid_binary_representation), fin.ec.message() << ": " << s.diag(fin).to_string());
+    BOOST_TEST(!w.active());
+    BOOST_TEST(s.count("t") == 0);
+    BOOST_TEST(s.one() == 1);
+}
+
 ASIOPG_TEST_CASE(a_row_of_the_wrong_size_throws_and_sends_nothing) {
     copy_session s;
     s.query("CREATE TEMP TABLE t (id int, val text)");
@@ -224,6 +239,31 @@ ASIOPG_TEST_CASE(partial_cancellation_of_a_copy_read) {
     BOOST_TEST(s.one() == 1);
 }
 
+ASIOPG_TEST_CASE(terminal_cancellation_of_a_copy_read_closes_the_connection) {
+    copy_session s;
+    copy_reader r(s.conn);
+    // Rows of 9 kB go out at once; row 3 sleeps.
+    REQUIRE_OK(s.start(r, "COPY (SELECT g, CASE WHEN g = 3 THEN pg_sleep(30)::text END, repeat('x', 9000) "
+                          "FROM generate_series(1, 5) g) TO STDOUT"));
+    copy_rows rows;
+    delayed_cancel c(s.ctx, 200ms, asio::cancellation_type::terminal);
+    outcome<std::size_t> out;
+    int rows_read = 0;
+    for (int i = 0; i < 5; ++i) { // the rows sent before the sleep come at once, then a read waits
+        out = run<std::size_t>(style::callback, s.ctx, [&](auto&& tok) {
+            return r.async_read_rows(rows, 1, with_slot(c.sig.slot(), tok));
+        }, 10s);
+        BOOST_TEST_REQUIRE(out.completed);
+        if (out.ec) break;
+        rows_read += static_cast<int>(*out.value);
+    }
+    BOOST_TEST(rows_read >= 1);
+    BOOST_TEST(rows_read < 3);
+    BOOST_TEST((out.ec == asio::error::operation_aborted), out.ec.message());
+    BOOST_TEST(!s.conn.is_open());
+    BOOST_TEST(!r.active());
+}
+
 ASIOPG_TEST_CASE(cancel_after_on_a_copy_read) {
     copy_session s;
     copy_reader r(s.conn);
@@ -251,14 +291,74 @@ ASIOPG_TEST_CASE(cancel_after_on_a_copy_read) {
     BOOST_TEST(s.one() == 1);
 }
 
+ASIOPG_TEST_CASE(partial_cancellation_of_a_copy_flush) {
+    copy_session s;
+    s.query("CREATE TEMP TABLE t (id int, pad text)");
+    for (style st : {style::callback, style::future}) {
+        BOOST_TEST_CONTEXT(st) {
+            copy_writer w(s.conn);
+            w.set_flush_threshold(std::size_t{1} << 30);
+            REQUIRE_OK(s.start(w, "COPY t (id, pad) FROM STDIN"));
+            // 16 MB a flush, cancelled as soon as it waits for the socket (a flush that is
+            // already complete then is not cancelled: try again).
+            std::string pad(1024, 'p');
+            int id = 0, flushes = 0;
+            outcome<no_value> f;
+            asio::cancellation_signal sig;
+            while (flushes < 8) {
+                for (int k = 0; k < 16 * 1024; ++k) w.write_row(++id, pad);
+                asio::post(s.ctx, [&] { sig.emit(asio::cancellation_type::partial); });
+                f = run<no_value>(st, s.ctx, [&](auto&& tok) { return w.async_flush(with_slot(sig.slot(), tok)); }, 10s);
+                BOOST_TEST_REQUIRE(f.completed);
+                ++flushes;
+                if (f.ec) break;
+            }
+            BOOST_TEST((f.ec == sqlstate::query_canceled), f.ec.message() << ": " << s.diag(f).to_string());
+            BOOST_TEST(!w.active());
+            BOOST_TEST_REQUIRE(s.conn.is_open());
+            BOOST_TEST(s.count("t") == 0);
+            BOOST_TEST(s.one() == 1);
+        }
+    }
+}
+
+ASIOPG_TEST_CASE(partial_cancellation_of_a_copy_flush_to_a_busy_server) {
+    copy_session s;
+    s.query(slow_table);
+    for (style st : {style::callback, style::future}) {
+        BOOST_TEST_CONTEXT(st) {
+            copy_writer w(s.conn);
+            w.set_flush_threshold(std::size_t{1} << 30);
+            REQUIRE_OK(s.start(w, "COPY t (id, pad) FROM STDIN"));
+            // 4 MB a flush, each cancelled if still in flight after 300 ms: once the server
+            // sleeps on row 2 and the sockets are full (some tens of MB), a flush has to wait.
+            std::string pad(1024, 'p');
+            int id = 0, flushes = 0;
+            outcome<no_value> f;
+            while (flushes < 64) {
+                for (int k = 0; k < 4096; ++k) w.write_row(++id, pad);
+                delayed_cancel c(s.ctx, 300ms);
+                f = run<no_value>(st, s.ctx, [&](auto&& tok) { return w.async_flush(with_slot(c.sig.slot(), tok)); }, 10s);
+                BOOST_TEST_REQUIRE(f.completed, "flush " << flushes << " (cancelled after 300 ms) still running after 10 s");
+                ++flushes;
+                if (f.ec) break;
+            }
+            BOOST_TEST((f.ec == sqlstate::query_canceled), f.ec.message() << ": " << s.diag(f).to_string());
+            BOOST_TEST(flushes >= 2); // the first ones went through
+            BOOST_TEST(!w.active());
+            BOOST_TEST_REQUIRE(s.conn.is_open());
+            BOOST_TEST(s.count("t") == 0);
+        }
+    }
+    BOOST_TEST(s.one() == 1);
+}
+
 ASIOPG_TEST_CASE(partial_cancellation_of_a_copy_finish) {
     copy_session s;
     s.query(slow_table);
-    // (A flush cancelled mid-write is not tested: loopback socket buffers absorbed even 32 MB
-    // while the server slept, so the flush completes before any cancellation can arrive.)
-    // The finish: all sent, the server sleeps on row 2 before its verdict.
+    // All sent; the server sleeps on row 2 before its verdict.
     for (style st : {style::callback, style::awaitable}) {
-        BOOST_TEST_CONTEXT("finish, " << st) {
+        BOOST_TEST_CONTEXT(st) {
             copy_writer w(s.conn);
             REQUIRE_OK(s.start(w, "COPY t (id, pad) FROM STDIN"));
             w.write_row(1, "a");
@@ -266,7 +366,7 @@ ASIOPG_TEST_CASE(partial_cancellation_of_a_copy_finish) {
             w.write_row(3, "c");
             delayed_cancel c(s.ctx, 300ms);
             auto fin = run<std::uint64_t>(st, s.ctx, [&](auto&& tok) { return w.async_finish(with_slot(c.sig.slot(), tok)); }, 10s);
-            BOOST_TEST_REQUIRE(fin.completed);
+            BOOST_TEST_REQUIRE(fin.completed, "finish (cancelled after 300 ms) still running after 10 s");
             BOOST_TEST((fin.ec == sqlstate::query_canceled), fin.ec.message() << ": " << s.diag(fin).to_string());
             BOOST_TEST(!w.active());
             BOOST_TEST_REQUIRE(s.conn.is_open());

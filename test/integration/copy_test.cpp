@@ -129,6 +129,11 @@ void check_read(copy_session& s, copy_reader& r) {
                 if (want[i].s) BOOST_TEST(row[1].raw() == *want[i].s);
                 BOOST_TEST(row[0].column() == 0u);
                 BOOST_TEST(row[4].column() == 4u);
+                if (!want[i].s)
+                    BOOST_CHECK_EXCEPTION(row[1].as<std::string>(), error_with_diagnostics,
+                                          [](const auto& e) { return e.code() == client_errc::unexpected_null; });
+                BOOST_CHECK_EXCEPTION((row.as<int, std::optional<std::string>>()), error_with_diagnostics,
+                                      [](const auto& e) { return e.code() == client_errc::conversion_error; });
             }
             ++i;
         }
