@@ -212,8 +212,8 @@ public:
     template <class... Ts>
     void write_row(const Ts&... values) {
         std::array<param_ref, sizeof...(Ts)> refs{};
-        std::array<param_scratch, sizeof...(Ts)> scratch;
-        std::size_t i = 0;
+        [[maybe_unused]] std::array<param_scratch, sizeof...(Ts)> scratch; // unused for an empty row
+        [[maybe_unused]] std::size_t i = 0;
         ((refs[i] = param_traits<std::remove_cvref_t<Ts>>::encode(values, scratch[i]), ++i), ...);
         append_row(refs);
     }

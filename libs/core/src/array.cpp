@@ -2,6 +2,7 @@
 #include <asiopg/types/array.hpp>
 
 #include "array_codec.hpp"
+#include "client_error.hpp"
 
 #include <cstring>
 #include <strings.h>
@@ -186,12 +187,6 @@ void put_i32(std::string& out, std::int32_t v) {
     for (int i = 3; i >= 0; --i) out += static_cast<char>((u >> (8 * i)) & 0xff);
 }
 
-[[noreturn]] void bad_parameter(std::string message) {
-    diagnostics d;
-    d.message = std::move(message);
-    throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
-}
-
 } // namespace
 
 void parse_array(const value_view& v, array_contents& out) {
@@ -222,7 +217,7 @@ param_ref encode_array(const std::vector<param_ref>& elements, const std::vector
     for (const param_ref& e : elements) {
         oid t = e.type == 0 ? oids::text : e.type;
         if (first) elem = t, first = false;
-        else if (t != elem) bad_parameter("array parameter mixes element types");
+        else if (t != elem) throw_invalid_parameter("array parameter mixes element types");
     }
     if (first) elem = empty_element_type == 0 ? oids::text : empty_element_type;
     oid array_type = array_oid_of(elem);

@@ -42,10 +42,7 @@ public:
         step rejected;
         if (!begin(impl, rejected)) return rejected;
         if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
-        if (impl.transaction_abandoned && !is_rollback(sql_))
-            return fail(impl, client_errc::transaction_abandoned,
-                        "a transaction on this connection was abandoned without commit or rollback: "
-                        "run ROLLBACK first (a pool does it when the connection is returned)");
+        if (impl.transaction_abandoned && !is_rollback(sql_)) return refuse_abandoned_transaction(impl);
         if (std::optional<step> bad = store(impl)) return *bad;
         return plan(impl);
     }
@@ -54,18 +51,13 @@ public:
     // reading — the command ends with query_canceled (57014), or normally if it was done, and
     // the connection stays usable. If no cancel request can be sent, or the command has not
     // ended `cancel_bound` later, the connection is given up as for terminal cancellation.
-    static constexpr std::chrono::seconds cancel_bound{5};
     step soft_cancel(connection_impl& impl) {
-        if (!cancel_sent_) {
-            cancel_sent_ = true;
-            if (!impl.connected() || !impl.request_cancel()) return abandon(impl, asio::error::operation_aborted);
-            impl.start_deadline(id_, std::chrono::steady_clock::now() + cancel_bound);
-        }
+        if (!request_server_cancel(impl)) return abandon(impl, asio::error::operation_aborted, "command");
         return resume(impl, {});
     }
 
     step resume(connection_impl& impl, error_code ec) {
-        if (ec) return abandon(impl, ec);
+        if (ec) return abandon(impl, ec, "command");
         switch (state_) {
         case state::flushing:
             if (!impl.consume_input()) return lost(impl);
@@ -389,19 +381,6 @@ protected:
         return read(impl, false);
     }
 
-    // Cancelled, timed out or the socket failed: the server may still be running the command,
-    // so the connection cannot be reused.
-    step abandon(connection_impl& impl, error_code ec) {
-        impl.close();
-        if (cancel_sent_ && ec == client_errc::timeout)
-            return fail(impl, asio::error::operation_aborted,
-                        "the server did not cancel the command within 5 s; connection closed");
-        if (ec == asio::error::operation_aborted)
-            return fail(impl, ec, "operation cancelled; connection closed");
-        if (ec == client_errc::timeout) return fail(impl, ec, "operation timed out; connection closed");
-        return fail(impl, client_errc::connection_lost, "socket error: " + ec.message());
-    }
-
     // The Describe of a statement this machine prepared.
     void describe(const PGresult* res) {
         auto d = std::make_shared<statement::description>();
@@ -424,7 +403,6 @@ protected:
     std::string name_;                   // the prepared statement used, empty: unnamed
     connection_impl::cached_statement* cached_ = nullptr; // the cache entry, if any
     bool retried_ = false;
-    bool cancel_sent_ = false;
     std::vector<Oid> statement_columns_; // result columns of an explicit statement
     bool stream_ = false;
     std::optional<connection_impl::hold_kind> copy_;

@@ -3,6 +3,7 @@
 // writer's buffer to libpq and ends the COPY; the read machine hands rows out in batches.
 #include <asiopg/copy.hpp>
 
+#include "client_error.hpp"
 #include "command_machine.hpp"
 #include "copy_format.hpp"
 
@@ -37,18 +38,6 @@ struct copy_access {
     // The COPY has ended (or never was) on this session.
     static bool copy_live(const connection_impl& impl, std::uint64_t op) noexcept {
         return op != 0 && impl.stream_op == op && impl.connected();
-    }
-
-    // Cancelled (terminal), timed out or the socket failed in the middle of the COPY.
-    static step abandon(machine_base& m, connection_impl& impl, error_code ec, diagnostics* out) {
-        impl.close();
-        std::string message = ec == asio::error::operation_aborted ? "COPY cancelled; connection closed"
-                            : ec == client_errc::timeout           ? "COPY timed out; connection closed"
-                                                                   : "socket error: " + ec.message();
-        if (ec != asio::error::operation_aborted && ec != client_errc::timeout) ec = client_errc::connection_lost;
-        impl.fail(out, impl.client_diagnostics(std::move(message)));
-        (void)m;
-        return step::finish(ec);
     }
 
     // ---- starting: COPY … FROM STDIN for a writer, COPY … TO STDOUT for a reader
@@ -109,13 +98,8 @@ struct copy_access {
         // server may be busy with rows already sent (and read the CopyFail only later), send it a
         // cancel request too; either ends the COPY with 57014 and keeps the connection. If the
         // end was already sent, the cancel request alone stops what is left of the work.
-        static constexpr std::chrono::seconds cancel_bound{5};
         step soft_cancel(connection_impl& impl) {
-            if (!cancel_sent_) {
-                cancel_sent_ = true;
-                if (impl.connected() && impl.request_cancel())
-                    impl.start_deadline(id_, std::chrono::steady_clock::now() + cancel_bound);
-            }
+            request_server_cancel(impl); // if none can be sent, the CopyFail alone still ends the COPY
             if (!cancelled_ && phase_ != phase::reading && phase_ != phase::end_flush) {
                 cancelled_ = true;
                 w_->buffer_.clear();
@@ -125,7 +109,7 @@ struct copy_access {
         }
 
         step resume(connection_impl& impl, error_code ec) {
-            if (ec) return abandon(*this, impl, ec, diag_out_);
+            if (ec) return abandon(impl, ec, "COPY");
             switch (phase_) {
             case phase::put: return put(impl);
             case phase::flushing:
@@ -236,7 +220,6 @@ struct copy_access {
         owner_claim claim_;
         phase phase_ = phase::put;
         bool cancelled_ = false;   // the COPY is being ended with CopyFail
-        bool cancel_sent_ = false; // a cancel request went to the server
         std::uint64_t rows_ = 0;
     };
 
@@ -268,19 +251,14 @@ struct copy_access {
 
         // Partial or total cancellation: a cancel request to the server, then the rest of the
         // data is drained (and dropped); the COPY ends with 57014 and the connection is usable.
-        static constexpr std::chrono::seconds cancel_bound{5};
         step soft_cancel(connection_impl& impl) {
-            if (!cancel_sent_) {
-                cancel_sent_ = true;
-                discard();
-                if (!impl.connected() || !impl.request_cancel()) return abandon(*this, impl, asio::error::operation_aborted, diag_out_);
-                impl.start_deadline(id_, std::chrono::steady_clock::now() + cancel_bound);
-            }
+            discard();
+            if (!request_server_cancel(impl)) return abandon(impl, asio::error::operation_aborted, "COPY");
             return resume(impl, {});
         }
 
         step resume(connection_impl& impl, error_code ec) {
-            if (ec) return abandon(*this, impl, ec, diag_out_);
+            if (ec) return abandon(impl, ec, "COPY");
             return read(impl, true);
         }
 
@@ -372,7 +350,6 @@ struct copy_access {
         std::size_t max_;
         owner_claim claim_;
         bool data_done_ = false;
-        bool cancel_sent_ = false;
     };
 };
 
@@ -389,27 +366,21 @@ copy_writer::~copy_writer() {
 
 bool copy_writer::active() const noexcept { return impl_ && detail::copy_access::copy_live(*impl_, op_); }
 
+// Data can be buffered only while the COPY runs.
+static void require_active(const copy_writer& w) {
+    if (!w.active()) detail::throw_invalid_parameter("copy_writer: no COPY FROM STDIN is in progress (async_start first)");
+}
+
 void copy_writer::append_row(std::span<const param_ref> row) {
-    if (!active()) {
-        diagnostics d;
-        d.message = "copy_writer: no COPY FROM STDIN is in progress (async_start first)";
-        throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
-    }
-    if (row.size() != columns_) {
-        diagnostics d;
-        d.message = "copy_writer: a row of " + std::to_string(row.size()) + " values for a COPY of " +
-                    std::to_string(columns_) + " columns";
-        throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
-    }
+    require_active(*this);
+    if (row.size() != columns_)
+        detail::throw_invalid_parameter("copy_writer: a row of " + std::to_string(row.size()) +
+                                        " values for a COPY of " + std::to_string(columns_) + " columns");
     detail::copy_encode_row(buffer_, scratch_, format_, header_sent_, row);
 }
 
 void copy_writer::write_raw(std::string_view data) {
-    if (!active()) {
-        diagnostics d;
-        d.message = "copy_writer: no COPY FROM STDIN is in progress (async_start first)";
-        throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
-    }
+    require_active(*this);
     buffer_.append(data.data(), data.size());
     raw_written_ = true;
 }

@@ -2,6 +2,7 @@
 // and rows decoded for copy_reader (escapes undone in place, binary fields located).
 #include <asiopg/copy.hpp>
 
+#include "client_error.hpp"
 #include "copy_format.hpp"
 
 #include <cstring>
@@ -26,12 +27,6 @@ void append_be32(std::string& out, std::int32_t v) {
     char b[4];
     store_be<std::int32_t>(b, v);
     out.append(b, 4);
-}
-
-[[noreturn]] void refuse(std::string message) {
-    diagnostics d;
-    d.message = std::move(message);
-    throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
 }
 
 // COPY text: backslash, tab, newline and carriage return are escaped; everything else is as is.
@@ -80,7 +75,7 @@ void copy_encode_row(std::string& out, std::string& scratch, data_format format,
                     decode_text({v, data_format::binary, p.type}, scratch); // COPY text is the type's text
                     v = scratch;
                 } else if (std::memchr(v.data(), 0, v.size())) {
-                    refuse("COPY row, value " + std::to_string(i + 1) +
+                    throw_invalid_parameter("COPY row, value " + std::to_string(i + 1) +
                            ": text cannot hold a NUL byte (send binary data as asiopg::bytes)");
                 }
                 append_escaped(out, v);
@@ -107,7 +102,7 @@ void copy_encode_row(std::string& out, std::string& scratch, data_format format,
                 append_be32(out, p.length + 1);
                 out.push_back('\1');
             } else if (p.format == data_format::text && !text_like(p.type)) {
-                refuse("COPY row, value " + std::to_string(i + 1) + ": a " + type_name_of(p.type) +
+                throw_invalid_parameter("COPY row, value " + std::to_string(i + 1) + ": a " + type_name_of(p.type) +
                        " value is encoded as text, which binary COPY cannot carry (use text COPY)");
             } else {
                 append_be32(out, p.length);

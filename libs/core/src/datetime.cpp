@@ -6,6 +6,7 @@
 // days since 2000-01-01, ±infinity INT32_MAX/INT32_MIN; time int64 µs since midnight; interval
 // int64 µs, int32 days, int32 months. Calendar: proleptic Gregorian, astronomical years
 // (1 BC = year 0), as PostgreSQL.
+#include "client_error.hpp"
 #include "datetime.hpp"
 
 #include <asiopg/error.hpp>
@@ -86,12 +87,6 @@ struct target {
 
 target chrono_target(const value_view& v, chrono_kind k, const chrono_tick& t) { return {v, k, &t, nullptr}; }
 target named_target(const value_view& v, const char* name) { return {v, chrono_kind::duration, nullptr, name}; }
-
-[[noreturn]] void bad_parameter(std::string message) {
-    diagnostics d;
-    d.message = std::move(message);
-    throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
-}
 
 std::string quoted(std::string_view s) {
     constexpr std::size_t limit = 64;
@@ -548,7 +543,7 @@ param_ref encode_time_point(chrono_kind kind, time_kind k, std::int64_t count, c
         else if (k == time_kind::finite) {
             const i128 d = static_cast<i128>(count) - unix_to_pg_days;
             if (d < min_date || d >= end_date)
-                bad_parameter(chrono_name(kind, tick) +
+                throw_invalid_parameter(chrono_name(kind, tick) +
                               " parameter is out of the range of a PostgreSQL date (4713 BC to 5874897 AD)");
             days = static_cast<std::int32_t>(d);
         }
@@ -561,11 +556,11 @@ param_ref encode_time_point(chrono_kind kind, time_kind k, std::int64_t count, c
         i128 u = 0;
         const conv c = ticks_to_usecs(count, tick, u);
         if (c == conv::inexact)
-            bad_parameter(chrono_name(kind, tick) +
+            throw_invalid_parameter(chrono_name(kind, tick) +
                           " parameter would lose precision: PostgreSQL keeps whole microseconds");
         u -= unix_to_pg_usecs;
         if (c == conv::overflow || u < min_timestamp || u >= end_timestamp)
-            bad_parameter(chrono_name(kind, tick) +
+            throw_invalid_parameter(chrono_name(kind, tick) +
                           " parameter is out of the range of a PostgreSQL timestamp (4713 BC to 294276 AD)");
         us = static_cast<std::int64_t>(u);
     }
@@ -574,7 +569,7 @@ param_ref encode_time_point(chrono_kind kind, time_kind k, std::int64_t count, c
 }
 
 param_ref encode_date(const std::chrono::year_month_day& ymd, param_scratch& s) {
-    if (!ymd.ok()) bad_parameter("std::chrono::year_month_day parameter is not a valid date");
+    if (!ymd.ok()) throw_invalid_parameter("std::chrono::year_month_day parameter is not a valid date");
     const std::int64_t days = static_cast<std::int64_t>(std::chrono::sys_days(ymd).time_since_epoch().count());
     store_be<std::int32_t>(s.bytes, static_cast<std::int32_t>(days - unix_to_pg_days)); // ±32767 years: in range
     return {s.bytes, 4, data_format::binary, oids::date};
@@ -584,10 +579,10 @@ param_ref encode_time_of_day(std::int64_t count, const chrono_tick& tick, param_
     i128 us = 0;
     const conv c = ticks_to_usecs(count, tick, us);
     if (c == conv::inexact)
-        bad_parameter(chrono_name(chrono_kind::hh_mm_ss, tick) +
+        throw_invalid_parameter(chrono_name(chrono_kind::hh_mm_ss, tick) +
                       " parameter would lose precision: PostgreSQL keeps whole microseconds");
     if (c == conv::overflow || us < 0 || us > usecs_per_day)
-        bad_parameter(chrono_name(chrono_kind::hh_mm_ss, tick) +
+        throw_invalid_parameter(chrono_name(chrono_kind::hh_mm_ss, tick) +
                       " parameter is out of the range of a PostgreSQL time (00:00:00 to 24:00:00)");
     store_be<std::int64_t>(s.bytes, static_cast<std::int64_t>(us));
     return {s.bytes, 8, data_format::binary, oids::time};
@@ -597,10 +592,10 @@ param_ref encode_duration(std::int64_t count, const chrono_tick& tick, param_scr
     i128 us = 0;
     const conv c = ticks_to_usecs(count, tick, us);
     if (c == conv::inexact)
-        bad_parameter(chrono_name(chrono_kind::duration, tick) +
+        throw_invalid_parameter(chrono_name(chrono_kind::duration, tick) +
                       " parameter would lose precision: PostgreSQL keeps whole microseconds");
     if (c == conv::overflow || us < i64_min || us > i64_max)
-        bad_parameter(chrono_name(chrono_kind::duration, tick) +
+        throw_invalid_parameter(chrono_name(chrono_kind::duration, tick) +
                       " parameter is out of the range of an interval's time (±2562047788 hours)");
     return encode_interval(interval{0, 0, std::chrono::microseconds(static_cast<std::int64_t>(us))}, s);
 }

@@ -1,6 +1,8 @@
 // Error categories, SQLSTATE lookup, conditions and the diagnostics exception.
 #include <asiopg/error.hpp>
 
+#include "client_error.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -215,5 +217,11 @@ std::string diagnostics::to_string() const {
 
 error_with_diagnostics::error_with_diagnostics(const error_code& ec, diagnostics diag)
     : boost::system::system_error(ec, diag.to_string()), diag_(std::move(diag)) {}
+
+void detail::throw_client_error(client_errc code, std::string message) {
+    diagnostics d;
+    d.message = std::move(message);
+    throw error_with_diagnostics(code, std::move(d));
+}
 
 } // namespace asiopg

@@ -38,6 +38,39 @@ protected:
         return fail(impl, ec, impl.client_diagnostics(std::move(message)));
     }
 
+    // The session carries a transaction its owner abandoned: only a ROLLBACK may run.
+    step refuse_abandoned_transaction(connection_impl& impl) {
+        return fail(impl, client_errc::transaction_abandoned,
+                    "a transaction on this connection was abandoned without commit or rollback: "
+                    "run ROLLBACK first (a pool does it when the connection is returned)");
+    }
+
+    // Partial or total cancellation of a command: one cancel request to the server (PQcancel,
+    // off this thread), and the operation's deadline armed so that a server that has not ended
+    // the command `cancel_bound` later costs the connection (see abandon()). False when no
+    // request could be sent; true (doing nothing) once one was.
+    static constexpr std::chrono::seconds cancel_bound{5};
+    bool request_server_cancel(connection_impl& impl) {
+        if (cancel_sent_) return true;
+        cancel_sent_ = true;
+        if (!impl.connected() || !impl.request_cancel()) return false;
+        impl.start_deadline(id_, std::chrono::steady_clock::now() + cancel_bound);
+        return true;
+    }
+
+    // Terminal cancellation, the deadline or a socket error: the server may still be running the
+    // command, so the connection cannot be reused. `what` names the operation in the message.
+    step abandon(connection_impl& impl, error_code ec, std::string_view what) {
+        impl.close();
+        const std::string name(what);
+        if (cancel_sent_ && ec == client_errc::timeout)
+            return fail(impl, asio::error::operation_aborted,
+                        "the server did not cancel the " + name + " within 5 s; connection closed");
+        if (ec == asio::error::operation_aborted) return fail(impl, ec, name + " cancelled; connection closed");
+        if (ec == client_errc::timeout) return fail(impl, ec, name + " timed out; connection closed");
+        return fail(impl, client_errc::connection_lost, "socket error: " + ec.message());
+    }
+
     // The first error of a command is the one reported.
     void capture_error(const PGresult* res) {
         if (error_) return;
@@ -86,6 +119,7 @@ protected:
     error_code error_;  // the command's first error
     diagnostics diag_;
     bool keep_ = false; // done, but the connection stays this operation's (streams)
+    bool cancel_sent_ = false; // request_server_cancel() was called
 };
 
 } // namespace asiopg::detail

@@ -3,6 +3,7 @@
 #include <asiopg/connection.hpp>
 #include <asiopg/pipeline.hpp>
 
+#include "client_error.hpp"
 #include "driver.hpp"
 #include "machine_base.hpp"
 
@@ -20,16 +21,11 @@ std::size_t pipeline::store_text(std::string_view text) {
 }
 
 pipeline& pipeline::add_encoded(std::string_view sql, std::span<const param_ref> ps) {
-    auto refuse = [](std::string message) {
-        diagnostics d;
-        d.message = std::move(message);
-        throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
-    };
-    if (std::memchr(sql.data(), 0, sql.size())) refuse("pipeline: the SQL text contains a NUL byte");
+    if (std::memchr(sql.data(), 0, sql.size())) detail::throw_invalid_parameter("pipeline: the SQL text contains a NUL byte");
     for (std::size_t i = 0; i < ps.size(); ++i)
         if (ps[i].data && ps[i].format == data_format::text &&
             std::memchr(ps[i].data, 0, static_cast<std::size_t>(ps[i].length)))
-            refuse("pipeline: parameter $" + std::to_string(i + 1) +
+            detail::throw_invalid_parameter("pipeline: parameter $" + std::to_string(i + 1) +
                    " contains a NUL byte, which a text parameter cannot carry (send binary data as asiopg::bytes)");
     const std::size_t arena_mark = arena_.size(), params_mark = params_.size();
     try {
@@ -55,9 +51,8 @@ pipeline& pipeline::add_encoded(std::string_view sql, std::span<const param_ref>
 pipeline& pipeline::add_encoded(const statement& st, std::span<const param_ref> ps) {
     const statement::description* d = st.describe();
     if (!d) {
-        diagnostics diag;
-        diag.message = "pipeline: the statement is not prepared (default-constructed)";
-        throw error_with_diagnostics(client_errc::invalid_statement, std::move(diag));
+        detail::throw_client_error(client_errc::invalid_statement,
+                                   "pipeline: the statement is not prepared (default-constructed)");
     }
     // The statement fixed its parameters' types: a value of another type goes as text, for the
     // server to convert (an int where a bigint is expected …).
@@ -104,10 +99,7 @@ struct pipeline_access {
             step rejected;
             if (!begin(impl, rejected)) return rejected;
             if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
-            if (impl.transaction_abandoned)
-                return fail(impl, client_errc::transaction_abandoned,
-                            "a transaction on this connection was abandoned without commit or rollback: "
-                            "run ROLLBACK first (a pool does it when the connection is returned)");
+            if (impl.transaction_abandoned) return refuse_abandoned_transaction(impl);
             results_.resize(p_->statements_);
             if (p_->entries_.empty()) return step::finish();
             if (!PQenterPipelineMode(impl.pg)) return fail(impl, client_errc::send_failed, impl.libpq_message());
@@ -121,18 +113,13 @@ struct pipeline_access {
             return flush(impl);
         }
 
-        static constexpr std::chrono::seconds cancel_bound{5};
         step soft_cancel(connection_impl& impl) {
-            if (!cancel_sent_) {
-                cancel_sent_ = true;
-                if (!impl.connected() || !impl.request_cancel()) return abandon(impl, asio::error::operation_aborted);
-                impl.start_deadline(id_, std::chrono::steady_clock::now() + cancel_bound);
-            }
+            if (!request_server_cancel(impl)) return abandon(impl, asio::error::operation_aborted, "pipeline");
             return resume(impl, {});
         }
 
         step resume(connection_impl& impl, error_code ec) {
-            if (ec) return abandon(impl, ec);
+            if (ec) return abandon(impl, ec, "pipeline");
             if (!impl.consume_input()) return lost(impl);
             if (flushing_) return flush(impl);
             return read(impl);
@@ -307,16 +294,6 @@ struct pipeline_access {
                 if (entry.name == name) entry.name.clear();
         }
 
-        step abandon(connection_impl& impl, error_code ec) {
-            impl.close();
-            if (cancel_sent_ && ec == client_errc::timeout)
-                return fail(impl, asio::error::operation_aborted,
-                            "the server did not cancel the pipeline within 5 s; connection closed");
-            if (ec == asio::error::operation_aborted) return fail(impl, ec, "pipeline cancelled; connection closed");
-            if (ec == client_errc::timeout) return fail(impl, ec, "pipeline timed out; connection closed");
-            return fail(impl, client_errc::connection_lost, "socket error: " + ec.message());
-        }
-
         const pipeline* p_; // valid during start() only
         std::vector<pipeline_result> results_;
         std::vector<item> items_;
@@ -324,7 +301,6 @@ struct pipeline_access {
         std::size_t cursor_ = 0;
         std::optional<diagnostics> failed_prepare_;
         bool flushing_ = false;
-        bool cancel_sent_ = false;
     };
 };
 

@@ -4,6 +4,8 @@
 #include <asiopg/error.hpp>
 #include <asiopg/sql_format.hpp>
 
+#include "client_error.hpp"
+
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -57,11 +59,7 @@ using detail::format_arg;
 using detail::sql_value;
 using detail::sql_value_kind;
 
-[[noreturn]] void fail(client_errc code, std::string message) {
-    diagnostics d;
-    d.message = std::move(message);
-    throw error_with_diagnostics(code, std::move(d));
-}
+[[noreturn]] void fail(client_errc code, std::string message) { detail::throw_client_error(code, std::move(message)); }
 
 std::string str(std::size_t n) { return std::to_string(n); }
 
