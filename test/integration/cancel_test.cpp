@@ -4,6 +4,7 @@
 #include <asiopg/cancel_after.hpp>
 #include <asiopg/connection.hpp>
 
+#include "cancel.hpp"
 #include "server.hpp"
 #include "session.hpp"
 #include "styles.hpp"
@@ -26,28 +27,7 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-// Emits `type` on `sig` after `after`, on `ctx`.
-struct delayed_cancel {
-    asio::steady_timer timer;
-    asio::cancellation_signal sig;
-    delayed_cancel(asio::io_context& ctx, std::chrono::milliseconds after,
-                   asio::cancellation_type type = asio::cancellation_type::partial)
-        : timer(ctx, after) {
-        timer.async_wait([this, type](error_code ec) {
-            if (!ec) sig.emit(type);
-        });
-    }
-};
-
 int one(session& s) { return s.query("SELECT 1").at(0).at(0).as<int>(); }
-
-// `tok` with `slot` bound — except asio::deferred, which Boost 1.81 cannot bind a slot to (the
-// deferred style is not run with these; run<> still instantiates it).
-template <class Token>
-decltype(auto) with_slot(asio::cancellation_slot slot, Token&& tok) {
-    if constexpr (std::is_same_v<std::decay_t<Token>, asio::deferred_t>) return std::forward<Token>(tok);
-    else return asio::bind_cancellation_slot(slot, std::forward<Token>(tok));
-}
 
 } // namespace
 

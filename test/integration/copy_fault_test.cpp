@@ -5,7 +5,8 @@
 #include <asiopg/connection.hpp>
 #include <asiopg/copy.hpp>
 
-#include "session.hpp"
+#include "cancel.hpp"
+#include "copy_session.hpp"
 #include "styles.hpp"
 #include "test_case.hpp"
 
@@ -25,58 +26,6 @@ using namespace asiopg::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct copy_session : session {
-    outcome<no_value> start(copy_writer& w, std::string_view sql, style st = style::callback) {
-        return run<no_value>(st, ctx, [&](auto&& tok) { return w.async_start(sql, tok); });
-    }
-    outcome<no_value> start(copy_reader& r, std::string_view sql, style st = style::callback) {
-        return run<no_value>(st, ctx, [&](auto&& tok) { return r.async_start(sql, tok); });
-    }
-    outcome<no_value> flush(copy_writer& w, style st = style::callback) {
-        return run<no_value>(st, ctx, [&](auto&& tok) { return w.async_flush(tok); });
-    }
-    outcome<std::uint64_t> finish(copy_writer& w, style st = style::callback) {
-        return run<std::uint64_t>(st, ctx, [&](auto&& tok) { return w.async_finish(tok); });
-    }
-    outcome<std::size_t> read_rows(copy_reader& r, copy_rows& rows, std::size_t n) {
-        return run<std::size_t>(style::callback, ctx, [&](auto&& tok) { return r.async_read_rows(rows, n, tok); });
-    }
-    template <class T>
-    diagnostics diag(const outcome<T>& o) const { return o.threw ? o.diag : conn.get_diagnostics(); }
-    std::int64_t count(const std::string& table) {
-        return query("SELECT count(*) FROM " + table).at(0).at(0).as<std::int64_t>();
-    }
-    int one() { return query("SELECT 1").at(0).at(0).as<int>(); }
-};
-
-#define REQUIRE_OK(expr)                                                                   \
-    do {                                                                                   \
-        auto&& out_ = (expr);                                                              \
-        BOOST_TEST_REQUIRE(out_.completed, "no completion before the deadline");           \
-        BOOST_TEST_REQUIRE(!out_.ec, out_.ec.message() << ": " << s.diag(out_).to_string()); \
-    } while (0)
-
-// `tok` with `slot` bound — except asio::deferred, which Boost 1.81 cannot bind a slot to (the
-// deferred style is not run with these; run<> still instantiates it).
-template <class Token>
-decltype(auto) with_slot(asio::cancellation_slot slot, Token&& tok) {
-    if constexpr (std::is_same_v<std::decay_t<Token>, asio::deferred_t>) return std::forward<Token>(tok);
-    else return asio::bind_cancellation_slot(slot, std::forward<Token>(tok));
-}
-
-// Emits `type` on `sig` after `after`, on `ctx`.
-struct delayed_cancel {
-    asio::steady_timer timer;
-    asio::cancellation_signal sig;
-    delayed_cancel(asio::io_context& ctx, std::chrono::milliseconds after,
-                   asio::cancellation_type type = asio::cancellation_type::partial)
-        : timer(ctx, after) {
-        timer.async_wait([this, type](error_code ec) {
-            if (!ec) sig.emit(type);
-        });
-    }
-};
 
 bool is_invalid_parameter(const error_with_diagnostics& e) { return e.code() == client_errc::invalid_parameter; }
 
