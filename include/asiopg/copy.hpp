@@ -173,8 +173,9 @@ private:
 ///
 /// \par Cancellation
 /// Partial and total cancellation of `async_flush`/`async_finish` abort the COPY on the server
-/// (CopyFail: nothing is inserted), completing with `sqlstate::query_canceled` (57014); the
-/// connection stays usable. Terminal cancellation closes the connection.
+/// (a CopyFail, and a cancel request for a server busy with rows already sent): nothing is
+/// inserted, the operation completes with `sqlstate::query_canceled` (57014) and the connection
+/// stays usable. Terminal cancellation closes the connection.
 ///
 /// \par Lifetime and thread safety
 /// The writer must outlive its operations and refers to the connection's session (it follows
