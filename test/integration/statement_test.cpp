@@ -69,6 +69,22 @@ ASIOPG_TEST_CASE(prepare_errors) {
     BOOST_TEST((unprepared.ec == client_errc::invalid_statement));
 }
 
+// Two fresh connections name their first statements alike: a statement of one must never run
+// on the other (where the same name holds other SQL).
+ASIOPG_TEST_CASE(a_statement_of_another_connection_is_refused) {
+    statement_session a, b;
+    auto sa = run<statement>(style::callback, a.ctx, [&](auto&& tok) { return a.conn.async_prepare("SELECT 'a'::text", tok); });
+    auto sb = run<statement>(style::callback, b.ctx, [&](auto&& tok) { return b.conn.async_prepare("SELECT 'b'::text", tok); });
+    BOOST_TEST_REQUIRE(!sa.ec);
+    BOOST_TEST_REQUIRE(!sb.ec);
+    BOOST_TEST(sa.value->name() == sb.value->name()); // the precondition of the hazard
+    auto crossed = run<result>(style::callback, b.ctx, [&](auto&& tok) { return b.conn.async_execute(*sa.value, tok); });
+    BOOST_TEST((crossed.ec == client_errc::invalid_statement), crossed.ec.message());
+    auto own = run<result>(style::callback, b.ctx, [&](auto&& tok) { return b.conn.async_execute(*sb.value, tok); });
+    BOOST_TEST_REQUIRE(!own.ec);
+    BOOST_TEST((*own.value)[0][0].as<std::string>() == "b");
+}
+
 ASIOPG_TEST_CASE(automatic_cache_prepares_at_the_threshold) {
     statement_session s;
     s.conn.set_statement_cache(100, 3);

@@ -326,7 +326,7 @@ private:
             if (error_code ec = impl.assign_socket()) return give_up(impl, ec); // stable from now on
             impl.deadline_timer.cancel();
             impl.last_diagnostics.clear();
-            ++impl.session; // statements of the previous session are gone
+            impl.session = new_session_id(); // statements of the previous session are gone
             {
                 std::lock_guard<std::mutex> lk(impl.socket_mutex);
                 impl.live_fd = PQsocket(impl.pg);

@@ -245,6 +245,11 @@ diagnostics diagnostics_from(const PGresult* res) {
     return d;
 }
 
+std::uint64_t new_session_id() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 bool prefers_binary(std::span<const Oid> columns) noexcept {
     bool time_column = false;
     for (Oid t : columns) {

@@ -81,7 +81,9 @@ public:
     // outside a transaction block, only ROLLBACK runs (a forgotten transaction must not
     // silently swallow what comes next).
     bool transaction_abandoned = false;
-    std::uint64_t session = 0;      // incremented per successful connect: statements belong to one
+    // Set per successful connect, unique in the process: a statement belongs to one session, and
+    // one prepared on another connection (whose names may coincide) must never run here.
+    std::uint64_t session = 0;
 
     // Automatic prepared statements, keyed by SQL text and parameter types. A statement is
     // prepared on its `prepare_threshold`-th use (one-off statements stay unnamed: preparing
@@ -175,6 +177,9 @@ public:
     // libpq's PQerrorMessage, trimmed and redacted.
     std::string libpq_message() const;
 };
+
+// A session id never given before in this process (never 0).
+std::uint64_t new_session_id() noexcept;
 
 // Whether binary results are faster for these result columns (measured, 1M rows: date/time
 // columns 0.65x the time of text; integers and floats even; numeric 1.16x): some date/time

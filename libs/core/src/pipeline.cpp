@@ -8,6 +8,7 @@
 #include "machine_base.hpp"
 
 #include <cstring>
+#include <unordered_map>
 
 namespace asiopg {
 
@@ -120,7 +121,7 @@ struct pipeline_access {
 
         step resume(connection_impl& impl, error_code ec) {
             if (ec) return abandon(impl, ec, "pipeline");
-            if (!impl.consume_input()) return lost(impl);
+            if (!impl.consume_input()) return lost_midway(impl);
             if (flushing_) return flush(impl);
             return read(impl);
         }
@@ -134,7 +135,12 @@ struct pipeline_access {
         enum class item_kind : std::uint8_t { statement, prepare, sync };
         struct item {
             item_kind what;
-            std::size_t index = 0; // statement: its outcome; prepare: its name in prepared_
+            std::size_t index = 0;              // statement: its outcome
+            const std::string* key = nullptr;   // prepare: its cache key in pending_
+        };
+        struct pending_prepare {
+            std::string name;
+            std::size_t segment; // the sync segment it was sent in
         };
 
         // Queues every entry (and the statement cache's prepares) in libpq's buffer.
@@ -145,13 +151,14 @@ struct pipeline_access {
             std::vector<const char*> values;
             std::vector<int> lengths, formats;
             std::vector<Oid> types;
-            std::size_t index = 0;
+            std::size_t index = 0, segment = 0;
             auto& cache = impl.statements;
             const int format = static_cast<int>(impl.forced_format.value_or(data_format::text));
             for (const pipeline::entry& e : p.entries_) {
                 if (e.what == pipeline::kind::sync) {
                     if (!PQpipelineSync(pg)) return false;
                     items_.push_back({item_kind::sync});
+                    ++segment;
                     continue;
                 }
                 const std::size_t n = e.params;
@@ -186,13 +193,20 @@ struct pipeline_access {
                 const std::string* name = nullptr;
                 if (cache.capacity > 0) {
                     auto& entry = cache.touch(sql, types);
-                    if (entry.name.empty() && entry.uses >= cache.prepare_threshold) {
-                        entry.name = impl.next_statement_name();
-                        if (!PQsendPrepare(pg, entry.name.c_str(), text, count, types.data())) return false;
-                        items_.push_back({item_kind::prepare, prepared_.size()});
-                        prepared_.push_back(entry.name);
+                    if (!entry.name.empty()) {
+                        name = &entry.name;
+                    } else if (auto it = pending_.find(entry.key); it != pending_.end()) {
+                        // Prepared by this pipeline, not yet confirmed: only statements of the
+                        // same sync segment may use it (an earlier failure in that segment skips
+                        // the prepare and them alike); later segments go unnamed.
+                        if (it->second.segment == segment) name = &it->second.name;
+                    } else if (entry.uses >= cache.prepare_threshold) {
+                        // The cache learns the name only once the server confirms the prepare.
+                        auto [at, _] = pending_.emplace(entry.key, pending_prepare{impl.next_statement_name(), segment});
+                        if (!PQsendPrepare(pg, at->second.name.c_str(), text, count, types.data())) return false;
+                        items_.push_back({item_kind::prepare, 0, &at->first});
+                        name = &at->second.name;
                     }
-                    if (!entry.name.empty()) name = &entry.name;
                 }
                 int ok = name ? PQsendQueryPrepared(pg, name->c_str(), count, values.data(), lengths.data(),
                                                     formats.data(), format)
@@ -212,7 +226,7 @@ struct pipeline_access {
             switch (PQflush(impl.pg)) {
             case 0: flushing_ = false; return read(impl);
             case 1: flushing_ = true; return step::read_or_write();
-            default: return lost(impl);
+            default: return lost_midway(impl);
             }
         }
 
@@ -223,6 +237,7 @@ struct pipeline_access {
                 item& it = items_[cursor_];
                 if (!res) { // the end of one statement's results
                     if (it.what != item_kind::sync) ++cursor_;
+                    else if (PQstatus(impl.pg) == CONNECTION_BAD) return lost_midway(impl); // no sync will come
                     continue;
                 }
                 switch (PQresultStatus(res)) {
@@ -238,11 +253,11 @@ struct pipeline_access {
                         result_access::append(results_[it.index].value, res);
                         continue;
                     }
+                    if (it.what == item_kind::prepare) confirm_prepared(impl, *it.key);
                     break;
                 case PGRES_FATAL_ERROR:
                     if (it.what == item_kind::prepare) {
                         failed_prepare_ = diagnostics_from(res); // reported by the statement it was for
-                        forget_prepared(impl, prepared_[it.index]);
                     } else if (it.what == item_kind::statement) {
                         record(results_[it.index], diagnostics_from(res));
                     }
@@ -288,16 +303,32 @@ struct pipeline_access {
             r.value = result{};
         }
 
-        // A prepare failed: the cache entry must not keep the name of a statement that does not exist.
-        static void forget_prepared(connection_impl& impl, const std::string& name) {
-            for (auto& entry : impl.statements.lru)
-                if (entry.name == name) entry.name.clear();
+        // The server prepared a statement for the cache: its entry uses it from now on — or, if
+        // the entry was evicted meanwhile (or named by another route), it is deallocated later.
+        void confirm_prepared(connection_impl& impl, const std::string& key) {
+            std::string& name = pending_.find(key)->second.name;
+            auto& cache = impl.statements;
+            auto at = cache.index.find(key);
+            if (at != cache.index.end() && at->second->name.empty()) at->second->name = std::move(name);
+            else cache.to_deallocate.push_back(std::move(name));
+        }
+
+        // The connection broke: a FATAL error one statement received (57P01 when the backend was
+        // terminated) says why better than libpq's "connection closed".
+        step lost_midway(connection_impl& impl) {
+            for (const pipeline_result& r : results_)
+                if (!error_ && r.error && is_fatal(r.error) && !r.diag.sqlstate.empty()) {
+                    error_ = r.error;
+                    diag_ = r.diag;
+                }
+            return lost(impl);
         }
 
         const pipeline* p_; // valid during start() only
         std::vector<pipeline_result> results_;
         std::vector<item> items_;
-        std::vector<std::string> prepared_; // names the pipeline prepares for the statement cache
+        // Statements the pipeline prepares for the cache, by cache key (node-based: items point at keys).
+        std::unordered_map<std::string, pending_prepare> pending_;
         std::size_t cursor_ = 0;
         std::optional<diagnostics> failed_prepare_;
         bool flushing_ = false;
