@@ -50,7 +50,8 @@ asio::awaitable<bool> basics(std::string conninfo) {
 //]
 
 //[coroutines_parallel
-// One connection per query: a connection runs one operation at a time.
+// One connection per query: queries sharing a connection are pipelined, but its server session
+// runs them one after the other — two sleeps on two connections overlap.
 asio::awaitable<int> backend_after_sleep(std::string conninfo, double seconds) {
     asiopg::connection conn(co_await asio::this_coro::executor);
     co_await conn.async_connect(conninfo, asio::use_awaitable);

@@ -8,6 +8,7 @@
 #include <asiopg.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -64,6 +65,24 @@ asio::awaitable<bool> demo(std::string conninfo) {
     auto names = summary.value.at(0).at(1).as<std::string>();
     std::cout << count << " rows: " << names << '\n';
     //]
+    //[auto_pipeline
+    // Coroutines sharing one connection, no operation_in_progress: the first query is sent at
+    // once; the two started while it is in flight wait for it, then go together in pipeline mode
+    // (automatic pipelining: under steady load every query joins the pipeline as it starts).
+    // Each gets its own result; the server runs them in the order they were started.
+    // letters_in: the length of a fruit's name if the table holds it, else 0.
+    auto letters_in = [&conn](std::string name) -> asio::awaitable<std::int64_t> {
+        asiopg::result r = co_await conn.async_execute(
+            "SELECT coalesce(sum(length(name)), 0)::bigint FROM fruit WHERE name = $1", asiopg::params(name),
+            asio::use_awaitable);
+        co_return r.at(0).at(0).as<std::int64_t>();
+    };
+    using namespace asio::experimental::awaitable_operators;
+    auto [apple, pear, fig] = co_await (letters_in("apple") && letters_in("pear") && letters_in("fig"));
+    std::cout << "apple " << apple << ", pear " << pear << ", fig " << fig << '\n';
+    //]
+    if (apple != 5 || pear != 4 || fig != 0) co_return false;
+
     co_return out.size() == 6 && out[0].ok() && out[1].ok() && out[2].ok() &&
               out[3].error == asiopg::sqlstate::unique_violation && out[4].aborted() && count == 2 &&
               names == "apple, pear";

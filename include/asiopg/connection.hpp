@@ -57,9 +57,19 @@ enum class transaction_status {
 ///
 /// \par Thread safety
 /// Like an Asio socket: distinct objects are independent; one object must not be used from two
-/// threads at once (use a strand). One operation runs at a time; starting a second while the
-/// first is in flight completes the second with `client_errc::operation_in_progress` and leaves
-/// the first alone.
+/// threads at once (use a strand).
+///
+/// \par Sharing a connection
+/// Queries started while others are in flight wait for their turn and run on the server in the
+/// order they were started, each caller getting its own result. Those with parameters, of a
+/// `statement`, or of one statement without parameters (no `;`, not a COPY) are pipelined:
+/// sent at once in libpq's pipeline mode, each with its own sync point (its own implicit
+/// transaction outside `BEGIN … COMMIT`, so a failure touches no neighbour). Other queries,
+/// `async_prepare`, `async_ping` and explicit pipelines run alone at their turn. A stream or a
+/// COPY holds the connection between calls: meanwhile, and for `async_connect`,
+/// `async_start_stream` and a COPY's start on a busy connection, an operation completes with
+/// `client_errc::operation_in_progress` and leaves the others alone. A connection left idle
+/// runs a lone query outside pipeline mode.
 ///
 /// \par Cancellation
 /// Every operation honours Asio's per-operation cancellation (`asio::bind_cancellation_slot`,
@@ -74,6 +84,11 @@ enum class transaction_status {
 ///   (`operation_aborted`);
 /// - a `copy_writer`'s `async_flush`/`async_finish` on **partial** or **total** cancellation
 ///   abort the COPY (nothing is inserted) and complete with 57014, the connection usable;
+/// - a query still waiting for its turn: not sent yet, it completes with
+///   `asio::error::operation_aborted` at once, nothing ran; already sent (pipelined), it is
+///   cancelled on the server as above once it is the one running. A cancel request that arrives
+///   after its query ended hits the next pipelined one, which is then retried once when outside
+///   a transaction block;
 /// - on **terminal** cancellation, and for `async_connect`, `async_read_rows` and `async_close`
 ///   on any cancellation, the operation completes with `asio::error::operation_aborted` and the
 ///   connection is closed, because the server may still be running the command.
@@ -161,12 +176,13 @@ public:
     /// one per statement. Signature: `void(error_code, std::vector<pipeline_result>)`, one
     /// result per statement, in order: each its rows, or its own error and diagnostics (see
     /// `pipeline` for what a failure skips). The `error_code` of the operation itself is only
-    /// for what stops the whole pipeline: `not_connected`, `operation_in_progress`,
-    /// `connection_lost`, cancellation (partial/total: a cancel request to the server; the
-    /// statement running ends with 57014, those after it in its sync segment are skipped, and
+    /// for what stops the whole pipeline: `not_connected`, `operation_in_progress` (a stream
+    /// or COPY holds the connection), `connection_lost`, cancellation (partial/total: a cancel
+    /// request to the server; the statement running ends with 57014, those after it in its
+    /// sync segment are skipped, and
     /// the operation completes with `sqlstate::query_canceled` once everything sent is drained —
-    /// the connection stays usable), `timeout`. `p` must stay valid until the operation starts;
-    /// nothing of it is kept after.
+    /// the connection stays usable), `timeout`. `p` must stay valid until the operation is
+    /// initiated: one that waits for its turn runs a copy.
     template <class Token = boost::asio::deferred_t>
     auto async_execute(const pipeline& p, Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<pipeline_result>)>(pipeline_initiation{state()},

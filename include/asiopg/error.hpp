@@ -21,7 +21,7 @@ enum class client_errc : int {
     timeout,                ///< the operation's deadline passed (connect timeout …)
     not_connected,          ///< the connection is not open
     connection_lost,        ///< the connection broke during the operation
-    operation_in_progress,  ///< another operation is running on this connection
+    operation_in_progress,  ///< the connection is held by a stream or COPY, or busy for an operation that cannot wait
     invalid_parameter,      ///< a parameter cannot be sent (e.g. a NUL byte in a text parameter)
     send_failed,            ///< libpq refused to queue the command
     unexpected_result,      ///< the server answered in a way this operation does not handle

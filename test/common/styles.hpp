@@ -161,6 +161,23 @@ inline bool run_until_done(asio::io_context& ctx, const bool& done,
     return done;
 }
 
+/// Runs `ctx` until `done()` is true or `deadline` passes; returns `done()`.
+template <class Predicate>
+    requires std::is_invocable_r_v<bool, Predicate&>
+bool run_until_done(asio::io_context& ctx, Predicate done,
+                    std::chrono::steady_clock::duration deadline = default_deadline) {
+    ctx.restart();
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (!done() && std::chrono::steady_clock::now() < until)
+        if (ctx.run_one_until(until) == 0 && ctx.stopped()) ctx.restart();
+    return done();
+}
+
+/// Milliseconds elapsed since `t0`.
+inline long long ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+}
+
 inline bool throws(style s) { return s == style::future || s == style::yield || s == style::awaitable; }
 
 } // namespace asiopg::test

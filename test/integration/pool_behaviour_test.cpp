@@ -43,10 +43,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-long long ms_since(steady::time_point t0) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0).count();
-}
-
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }

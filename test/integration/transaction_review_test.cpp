@@ -54,6 +54,20 @@ struct rv_fixture : session {
     error_code release(savepoint& sp) {
         return run<no_value>(style::callback, ctx, [&](auto&& tok) { return sp.async_release(tok); }).ec;
     }
+    // A stream started and not read: the connection refuses other operations until it ends.
+    void hold_with_stream() {
+        auto started = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_start_stream("SELECT 1", tok); });
+        BOOST_TEST_REQUIRE(!started.ec, started.ec.message());
+    }
+    void end_stream() {
+        row_batch b;
+        for (int i = 0; i < 10; ++i) {
+            auto n = run<std::size_t>(style::callback, ctx, [&](auto&& tok) { return conn.async_read_rows(b, 100, tok); });
+            BOOST_TEST_REQUIRE(!n.ec, n.ec.message());
+            if (*n.value == 0) return;
+        }
+        BOOST_TEST_REQUIRE(false, "the stream did not end");
+    }
     void sleep(std::chrono::milliseconds d) {
         asio::steady_timer t(ctx, d);
         bool done = false;
@@ -95,7 +109,7 @@ std::string rv_in_child(Fn child) {
 
 BOOST_AUTO_TEST_SUITE(transaction_review)
 
-// BUG: async_rollback refused with operation_in_progress (the ROLLBACK never ran) still marks
+// BUG: async_rollback refused with operation_in_progress (here: a stream holds the connection) (the ROLLBACK never ran) still marks
 // the transaction rolled_back (transaction.cpp, the end_kind::rollback branch of the finish
 // lambda ignores `ec`). The transaction is still open on the server; destroying the handle then
 // does not abandon it, so the connection silently runs the next statements inside it.
@@ -104,12 +118,12 @@ ASIOPG_TEST_CASE(rollback_refused_in_progress_is_not_rolled_back) {
     {
         transaction tx = f.begin();
         f.insert(1);
-        bool slept = false, rolled = false;
-        error_code sleep_ec, rollback_ec;
-        f.conn.async_execute("SELECT pg_sleep(0.3)", [&](error_code ec, result) { sleep_ec = ec; slept = true; });
+        bool rolled = false;
+        error_code rollback_ec;
+        f.hold_with_stream(); // queries wait for a busy connection; a stream between reads refuses them
         tx.async_rollback([&](error_code ec) { rollback_ec = ec; rolled = true; });
         BOOST_TEST_REQUIRE(run_until_done(f.ctx, rolled, 10s));
-        BOOST_TEST_REQUIRE(run_until_done(f.ctx, slept, 10s));
+        f.end_stream();
         BOOST_TEST((rollback_ec == client_errc::operation_in_progress), rollback_ec.message());
         BOOST_TEST((f.status() == transaction_status::in_transaction));
         BOOST_TEST((tx.state() == transaction_state::active), "state after a ROLLBACK that never ran");
@@ -127,12 +141,12 @@ ASIOPG_TEST_CASE(commit_refused_in_progress_forgets_savepoints) {
     rv_fixture f;
     transaction tx = f.begin();
     savepoint sp = f.save(tx);
-    bool slept = false, committed = false;
+    bool committed = false;
     error_code commit_ec;
-    f.conn.async_execute("SELECT pg_sleep(0.3)", [&](error_code, result) { slept = true; });
+    f.hold_with_stream();
     tx.async_commit([&](error_code ec) { commit_ec = ec; committed = true; });
     BOOST_TEST_REQUIRE(run_until_done(f.ctx, committed, 10s));
-    BOOST_TEST_REQUIRE(run_until_done(f.ctx, slept, 10s));
+    f.end_stream();
     BOOST_TEST((commit_ec == client_errc::operation_in_progress), commit_ec.message());
     BOOST_TEST(tx.active());
     BOOST_TEST(sp.active(), "the savepoint still exists on the server");

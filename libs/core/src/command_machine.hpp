@@ -40,13 +40,45 @@ public:
     step start(connection_impl& impl) {
         if (refused_) return fail(impl, refused_->code(), refused_->get_diagnostics());
         step rejected;
-        if (!begin(impl, rejected)) return rejected;
-        if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
-        if (impl.transaction_abandoned && !is_rollback(sql_)) return refuse_abandoned_transaction(impl);
+        if (!begin(impl, rejected, how_to_wait())) return rejected;
+        rollback_ = is_rollback(sql_);
         if (std::optional<step> bad = store(impl)) return *bad;
-        return plan(impl);
+        if (!waiter_) return run_alone(impl);
+        if (waiter_->may_pipeline) {
+            waiter_->name = name_; // a statement's (fixed); else the cache decides when it is sent
+            waiter_->fixed_name = kind_ == kind::statement;
+            if (waiter_->fixed_name) waiter_->format = static_cast<int>(result_format(impl));
+            // Sent now if the pipeline runs and nothing unsent waits before it; else when the
+            // connection is handed to the first of a run of queued parameterised queries.
+            if (impl.may_join_pipeline()) impl.send_pipelined(*waiter_);
+        }
+        return step::turn();
     }
 
+    // The turn came (or a cancellation while waiting; or nothing yet: wait on).
+    step on_turn(connection_impl& impl, asio::cancellation_type cancelled) {
+        waiter& w = *waiter_;
+        const bool cancel = cancelled != asio::cancellation_type::none;
+        if (w.st != waiter::state::turn) {
+            if (!cancel) return step::turn();
+            if (w.st == waiter::state::queued) { // nothing of it reached the server
+                leave_queue(impl);
+                return fail(impl, asio::error::operation_aborted, "the command was cancelled before it was sent; nothing ran");
+            }
+            w.cancel_wanted = true; // sent: the server runs it, so cancel it there once it is the one running
+            return step::turn();
+        }
+        if (!w.pipelined) {
+            if (cancel) return fail(impl, asio::error::operation_aborted, "the command was cancelled before it was sent; nothing ran");
+            return run_alone(impl);
+        }
+        // Its results are next in libpq's buffer (maybe already there).
+        state_ = state::pipelined;
+        name_ = w.name;
+        if ((cancel || w.cancel_wanted) && !request_server_cancel(impl))
+            return abandon(impl, asio::error::operation_aborted, "command");
+        return pump(impl, false);
+    }
     // Partial or total cancellation: ask the server to cancel the command (once), then go on
     // reading — the command ends with query_canceled (57014), or normally if it was done, and
     // the connection stays usable. If no cancel request can be sent, or the command has not
@@ -59,6 +91,7 @@ public:
     step resume(connection_impl& impl, error_code ec) {
         if (ec) return abandon(impl, ec, "command");
         switch (state_) {
+        case state::pipelined: return pump(impl, true);
         case state::flushing:
             if (!impl.consume_input()) return lost(impl);
             return flush(impl);
@@ -84,14 +117,100 @@ protected:
         return next == std::string_view::npos || !word_at(next, "TO");
     }
 
-    enum class state { flushing, reading, copy_out };
+    enum class state { flushing, reading, copy_out, pipelined };
+
+    // Streams and COPY hold the connection between calls: they never wait for it.
+    // A query without parameters is pipelined too (with the extended protocol, as one statement
+    // gives the same results) unless its text may hold several statements or a COPY; those wait.
+    admission how_to_wait() const noexcept {
+        if (stream_ || copy_) return admission::refuse;
+        switch (kind_) {
+        case kind::extended:
+        case kind::statement: return admission::pipeline;
+        case kind::simple: return single_statement(sql_) ? admission::pipeline : admission::wait;
+        case kind::prepare: break;
+        }
+        return admission::wait;
+    }
+    static bool single_statement(std::string_view sql) noexcept {
+        if (sql.find(';') != std::string_view::npos) return false;
+        std::size_t i = sql.find_first_not_of(" \t\r\n(");
+        if (i == std::string_view::npos || sql.size() - i < 4) return true;
+        return (sql[i] & ~0x20) != 'C' || (sql[i + 1] & ~0x20) != 'O' || (sql[i + 2] & ~0x20) != 'P' ||
+               (sql[i + 3] & ~0x20) != 'Y';
+    }
+
+    // The query of this operation: its own when it waited, else the connection's reused one.
+    encoded_query& q(connection_impl& impl) noexcept { return waiter_ ? waiter_->query : impl.query; }
+    std::string_view sql_text(connection_impl& impl) noexcept { return {q(impl).text.data(), sql_size_}; }
+
+    // The connection is this operation's alone (not in pipeline mode).
+    step run_alone(connection_impl& impl) {
+        if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
+        if (impl.transaction_abandoned && !rollback_) return refuse_abandoned_transaction(impl);
+        return plan(impl);
+    }
+
+    // A query sent in pipeline mode, now at the head: flushes what libpq still holds (this
+    // query's or later ones'), then reads its results up to its sync.
+    step pump(connection_impl& impl, bool consume) {
+        if (consume && !impl.consume_input()) return lost(impl);
+        const int flushed = PQflush(impl.pg);
+        if (flushed < 0) return lost(impl);
+        while (!PQisBusy(impl.pg)) {
+            PGresult* res = PQgetResult(impl.pg);
+            if (!res) { // the end of this query's results; its sync follows
+                if (PQstatus(impl.pg) == CONNECTION_BAD) return lost(impl);
+                continue;
+            }
+            if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+                PQclear(res);
+                return pipelined_done(impl);
+            }
+            if (std::optional<step> s = on_result(impl, res)) return *s;
+        }
+        return flushed == 1 ? step::read_or_write() : step::read();
+    }
+
+    // A cancel request is a signal to the backend: if the query it was meant for ended first, it
+    // lands on whatever runs next — in a pipeline, the next query, already sent. Such a query
+    // fails with 57014 it never asked for; outside a transaction block that failure rolled it
+    // back, so it is run again, once (after the queries sent meanwhile).
+    step pipelined_done(connection_impl& impl) {
+        waiter& w = *waiter_;
+        const bool canceled = error_ == sqlstate::query_canceled;
+        if (canceled && !cancel_sent_ && impl.stray_cancel && !retried_ && impl.connected() &&
+            PQtransactionStatus(impl.pg) == PQTRANS_IDLE) {
+            impl.stray_cancel = false;
+            retried_ = true;
+            error_ = {};
+            diag_ = {};
+            result_ = result{};
+            impl.requeue(w);
+            return step::turn();
+        }
+        if (canceled) impl.stray_cancel = false;
+        else if (cancel_sent_) impl.stray_cancel = true;
+        const bool stale = error_ == sqlstate::feature_not_supported || error_ == sqlstate::invalid_sql_statement_name;
+        if (stale && !w.fixed_name && !name_.empty()) { // prepare afresh next time
+            for (auto& entry : impl.statements.lru)
+                if (entry.name == name_) {
+                    entry.name.clear();
+                    entry.columns.clear();
+                    entry.described = false;
+                }
+        }
+        return command_done(impl);
+    }
     enum class stage { deallocate, prepare, describe, execute };
 
     // Copies the SQL and every parameter into the connection's reused buffers: libpq needs
     // C strings, and a prepare round trip may come before the values are sent.
     std::optional<step> store(connection_impl& impl) {
-        std::string& text = impl.param_text;
+        encoded_query& query = q(impl);
+        std::string& text = query.text;
         text.assign(sql_.data(), sql_.size());
+        sql_size_ = sql_.size();
         if (text.find('\0') != std::string::npos)
             return fail(impl, client_errc::invalid_parameter, "the SQL text contains a NUL byte");
         text.push_back('\0');
@@ -108,9 +227,9 @@ protected:
             name_ = d->name;
             statement_columns_ = d->column_types;
         }
-        impl.param_lengths.assign(n, 0);
-        impl.param_formats.assign(n, 0);
-        impl.param_types.assign(n, 0);
+        query.lengths.assign(n, 0);
+        query.formats.assign(n, 0);
+        query.types.assign(n, 0);
         offsets_.assign(n, -1);
         std::string converted;
         for (std::size_t i = 0; i < n; ++i) {
@@ -125,9 +244,9 @@ protected:
                     p = {converted.c_str(), static_cast<int>(converted.size()), data_format::text, wanted};
                 }
             }
-            impl.param_formats[i] = static_cast<int>(p.format);
-            impl.param_types[i] = p.type;
-            impl.param_lengths[i] = p.length;
+            query.formats[i] = static_cast<int>(p.format);
+            query.types[i] = p.type;
+            query.lengths[i] = p.length;
             if (!p.data) continue;
             if (p.format == data_format::text && std::memchr(p.data, 0, static_cast<std::size_t>(p.length)))
                 return fail(impl, client_errc::invalid_parameter,
@@ -138,9 +257,9 @@ protected:
             text.append(p.data, static_cast<std::size_t>(p.length));
             text.push_back('\0');
         }
-        impl.param_values.assign(n, nullptr);
+        query.values.assign(n, nullptr);
         for (std::size_t i = 0; i < n; ++i)
-            if (offsets_[i] >= 0) impl.param_values[i] = text.data() + offsets_[i];
+            if (offsets_[i] >= 0) query.values[i] = text.data() + offsets_[i];
         return std::nullopt;
     }
 
@@ -148,7 +267,7 @@ protected:
     step plan(connection_impl& impl) {
         switch (kind_) {
         case kind::simple:
-            if (!PQsendQuery(impl.pg, impl.param_text.c_str())) return send_failed(impl);
+            if (!PQsendQuery(impl.pg, q(impl).text.c_str())) return send_failed(impl);
             stage_ = stage::execute;
             if (stream_) PQsetSingleRowMode(impl.pg);
             return flush(impl);
@@ -160,7 +279,7 @@ protected:
         }
         auto& cache = impl.statements;
         if (cache.capacity == 0) return start_stage(impl, stage::execute);
-        cached_ = &cache.touch(sql_, impl.param_types);
+        cached_ = &cache.touch(sql_text(impl), q(impl).types);
         if (!cached_->name.empty()) {
             name_ = cached_->name;
             return start_stage(impl, stage::execute);
@@ -182,7 +301,8 @@ protected:
     step start_stage(connection_impl& impl, stage st) {
         stage_ = st;
         PGconn* pg = impl.pg;
-        const int n = static_cast<int>(impl.param_types.size());
+        const encoded_query& query = q(impl);
+        const int n = static_cast<int>(query.types.size());
         int ok = 0;
         switch (st) {
         case stage::deallocate: {
@@ -193,19 +313,19 @@ protected:
             break;
         }
         case stage::prepare:
-            ok = PQsendPrepare(pg, name_.c_str(), impl.param_text.c_str(), kind_ == kind::prepare ? 0 : n,
-                               kind_ == kind::prepare ? nullptr : impl.param_types.data());
+            ok = PQsendPrepare(pg, name_.c_str(), query.text.c_str(), kind_ == kind::prepare ? 0 : n,
+                               kind_ == kind::prepare ? nullptr : query.types.data());
             break;
         case stage::describe: ok = PQsendDescribePrepared(pg, name_.c_str()); break;
         case stage::execute: {
             const int format = static_cast<int>(result_format(impl));
             if (name_.empty())
-                ok = PQsendQueryParams(pg, impl.param_text.c_str(), n, impl.param_types.data(),
-                                       impl.param_values.data(), impl.param_lengths.data(),
-                                       impl.param_formats.data(), format);
+                ok = PQsendQueryParams(pg, query.text.c_str(), n, query.types.data(),
+                                       query.values.data(), query.lengths.data(),
+                                       query.formats.data(), format);
             else
-                ok = PQsendQueryPrepared(pg, name_.c_str(), n, impl.param_values.data(), impl.param_lengths.data(),
-                                         impl.param_formats.data(), format);
+                ok = PQsendQueryPrepared(pg, name_.c_str(), n, query.values.data(), query.lengths.data(),
+                                         query.formats.data(), format);
             break;
         }
         }
@@ -308,7 +428,7 @@ protected:
         case PGRES_TUPLES_OK:
         case PGRES_COMMAND_OK:
         case PGRES_EMPTY_QUERY:
-            if (stage_ == stage::describe && !error_) describe(res);
+            if (stage_ == stage::describe && !error_) describe(impl, res);
             if (stage_ == stage::execute && !error_) result_access::append(result_, res);
             else PQclear(res);
             return std::nullopt;
@@ -382,10 +502,10 @@ protected:
     }
 
     // The Describe of a statement this machine prepared.
-    void describe(const PGresult* res) {
+    void describe(connection_impl& impl, const PGresult* res) {
         auto d = std::make_shared<statement::description>();
         d->name = name_;
-        d->sql.assign(sql_.data(), sql_.size());
+        d->sql.assign(sql_text(impl));
         for (int i = 0; i < PQnparams(res); ++i) d->param_types.push_back(PQparamtype(res, i));
         for (int i = 0; i < PQnfields(res); ++i) {
             d->column_names.emplace_back(PQfname(res, i));
@@ -396,6 +516,8 @@ protected:
 
     kind kind_;
     std::string_view sql_;               // valid during start() only (copied by store())
+    std::size_t sql_size_ = 0;           // the SQL's length at the start of q().text
+    bool rollback_ = false;              // the SQL is a ROLLBACK (see is_rollback)
     std::span<const param_ref> params_;  // valid during start() only
     const statement* statement_;         // valid during start() only
     const error_with_diagnostics* refused_; // valid during start() only

@@ -71,6 +71,7 @@ void connection_impl::close() noexcept {
     }
     active_op = 0;
     stream_op = 0;
+    drop_waiters();
     statements.clear();
     deadline_timer.cancel();
     resolver.cancel();
@@ -99,8 +100,9 @@ std::uint64_t connection_impl::begin_op() noexcept {
 void connection_impl::end_op(std::uint64_t id) noexcept {
     if (active_op != id) return;
     active_op = 0;
-    wake_receiver(); // the connection is idle: the receiver watches the socket now
     if (expired_op != id) deadline_timer.cancel();
+    admit_next();
+    if (active_op == 0) wake_receiver(); // the connection is idle: the receiver watches the socket now
 }
 
 void connection_impl::start_deadline(std::uint64_t id, std::chrono::steady_clock::time_point at) {

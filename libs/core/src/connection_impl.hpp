@@ -30,6 +30,46 @@ namespace asiopg::detail {
 
 namespace asio = boost::asio;
 
+class connection_impl;
+
+// A query as libpq takes it: the SQL and each parameter as C strings in one buffer.
+struct encoded_query {
+    std::string text; // the SQL, NUL, then each non-null parameter's bytes and a NUL
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+    std::vector<Oid> types;
+    int count() const noexcept { return static_cast<int>(types.size()); }
+};
+
+// An operation that found the connection busy and waits for its turn, in arrival order. Only
+// such an operation allocates one. A parameterised query may be sent before its turn (automatic
+// pipelining): its results then wait in libpq's buffer until the operations before it read theirs.
+struct waiter {
+    enum class state : std::uint8_t {
+        queued,  // nothing sent yet
+        sent,    // in the pipeline, waiting to read its results
+        turn,    // the connection is this operation's (active_op)
+        dropped, // the connection was closed: the operation completes with operation_aborted
+    };
+    waiter(connection_impl& owner, std::uint64_t id, bool may_pipeline);
+    ~waiter(); // leaves the queue if still in it
+    waiter(const waiter&) = delete;
+    waiter& operator=(const waiter&) = delete;
+
+    connection_impl& owner;
+    asio::steady_timer signal; // cancelled when the state changes to turn or dropped
+    std::uint64_t id;
+    bool may_pipeline;         // a parameterised query: may share libpq's pipeline mode
+    state st = state::queued;
+    bool pipelined = false;    // it was sent in pipeline mode (one query, one sync)
+    bool cancel_wanted = false; // cancelled before its turn: sends the cancel request when head
+    encoded_query query;
+    std::string name;          // the prepared statement run, empty: unnamed
+    bool fixed_name = false;   // an asiopg::statement's; else the statement cache decides when sent
+    int format = 0;            // result format
+};
+
 
 class connection_impl : public std::enable_shared_from_this<connection_impl> {
 public:
@@ -64,10 +104,17 @@ public:
     // reaches a closed (or reused) descriptor.
     std::mutex socket_mutex;
     int live_fd = -1;
-    // The operation in flight (0: none). Ids are never reused, so a late completion or deadline of
-    // an operation that close() already abandoned cannot touch the next one. Pipelining will turn
-    // this into a queue of operations in flight.
+    // The operation using the connection (0: none) — with automatic pipelining, the one reading
+    // results now. Ids are never reused, so a late completion or deadline of an operation that
+    // close() already abandoned cannot touch the next one.
     std::uint64_t active_op = 0;
+    // Operations waiting for their turn, in arrival order; those sent in the pipeline come first.
+    std::deque<waiter*> waiters;
+    // libpq is in pipeline mode for queued queries (left when the queue drains).
+    bool auto_pipeline = false;
+    // A cancel request may have missed its query and hit the next one in the pipeline (see
+    // command_machine): that query's unrequested 57014 is retried once, outside a transaction.
+    bool stray_cancel = false;
     std::uint64_t last_op_id = 0;
     std::uint64_t expired_op = 0;   // the operation whose deadline passed
     std::uint64_t stream_op = 0;    // a stream or COPY between two calls holds the connection with this id
@@ -123,17 +170,13 @@ public:
     bool lost_while_idle = false; // poll_idle() found the session ended (until the next connect)
     std::deque<std::string> notices; // last server notices, bounded
 
-    // Reused buffers for PQsendQueryParams: no allocation per query once warm.
-    std::string param_text;
-    std::vector<const char*> param_values;
-    std::vector<int> param_lengths;
-    std::vector<int> param_formats;
-    std::vector<Oid> param_types;
+    // Reused by the operation running alone: no allocation per query once warm.
+    encoded_query query;
 
     bool connected() const noexcept { return pg != nullptr && PQstatus(pg) == CONNECTION_OK; }
 
-    // Ends everything: the operation in flight loses the connection (its waits are cancelled and
-    // it completes with operation_aborted), then drop_session().
+    // Ends everything: the operation in flight and every waiter lose the connection (their waits
+    // are cancelled and they complete with operation_aborted), then drop_session().
     void close() noexcept;
     // Releases the fd (cancelling waits on it) and PQfinish — the operation keeps the connection
     // (a connect moving on to the next host).
@@ -145,8 +188,30 @@ public:
 
     // Makes a new operation the active one; 0 when another is in flight.
     std::uint64_t begin_op() noexcept;
-    // Ends operation `id` if it is still the active one.
+    // Ends operation `id` if it is still the active one, and gives the connection to the next
+    // waiter (admit_next).
     void end_op(std::uint64_t id) noexcept;
+    // Whether an operation arriving now must wait: another one uses the connection or waits.
+    bool busy() const noexcept { return active_op != 0 || !waiters.empty(); }
+    // A new parameterised query may be sent at once: the pipeline runs and nothing unsent waits.
+    bool may_join_pipeline() const noexcept {
+        return auto_pipeline && (waiters.empty() || waiters.back()->st == waiter::state::sent);
+    }
+    // Queues `w`'s query in libpq's pipeline, followed by a sync (its own implicit transaction);
+    // the flush is left to the operation reading. False when libpq refused it.
+    bool send_pipelined(waiter& w);
+    // The connection is free: the first waiter gets its turn. Before a waiter whose query was not
+    // sent, pipeline mode is left (everything before it is read); if that waiter is a
+    // parameterised query, pipeline mode is entered again and it is sent with the queued
+    // parameterised queries that follow it.
+    void admit_next() noexcept;
+    // close(): every waiter is dropped (and woken to complete with operation_aborted).
+    void drop_waiters() noexcept;
+    // Leaves libpq's pipeline mode once everything sent is read.
+    void leave_pipeline() noexcept;
+    // The active operation `w`, sent in the pipeline, runs again: re-sent (now, or when the
+    // queued operations before it are) and queued at the back; the next waiter gets the turn.
+    void requeue(waiter& w) noexcept;
 
     // Starts operation `id`'s deadline: on expiry its waits are cancelled and `expired_op == id`.
     void start_deadline(std::uint64_t id, std::chrono::steady_clock::time_point at);

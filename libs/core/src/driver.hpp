@@ -10,7 +10,11 @@
 //     std::uint64_t op_id()                        — the connection's id for it (0: never started)
 //     bool keeps_connection()                      — still owns the connection when done (a
 //                                                    stream between its reads)
-// A step says: wait readable, wait writable, wait for either, resolve a name, or done.
+// and, from machine_base, what a waiter needs (an operation that found the connection busy):
+//     step on_turn(connection_impl&, cancellation_type) — its turn came, it was cancelled while
+//                                                    waiting, or (step::turn()) it waits on
+// A step says: wait readable, wait writable, wait for either, resolve a name, wait for the
+// operation's turn, or done.
 // The driver guarantees: no completion inside the initiating function (post when no I/O
 // happened), cancellation and the deadline checked at every resume.
 #ifndef ASIOPG_SRC_DRIVER_HPP
@@ -31,7 +35,7 @@
 
 namespace asiopg::detail {
 
-enum class wait_for { done, read, write, read_or_write, resolve };
+enum class wait_for { done, read, write, read_or_write, resolve, turn };
 
 struct step {
     wait_for what = wait_for::done;
@@ -40,6 +44,7 @@ struct step {
     static step read() { return {wait_for::read, {}}; }
     static step write() { return {wait_for::write, {}}; }
     static step read_or_write() { return {wait_for::read_or_write, {}}; }
+    static step turn() { return {wait_for::turn, {}}; }
 };
 
 // How the operation uses the socket: a connecting operation assigns libpq's socket for each
@@ -66,6 +71,7 @@ public:
     template <class Self>
     void operator()(Self& self, error_code ec) {
         did_io_ = true;
+        if (phase_ == phase::awaiting_turn) return turn_resumed(self);
         if (phase_ == phase::awaiting_cancel) return finish_after_cancel(self);
         if (abandoned()) return complete_abandoned(self);
         if (Machine::sockets == socket_use::per_wait) impl_->release_socket();
@@ -87,12 +93,20 @@ public:
 
 
 private:
-    enum class phase { starting, running, awaiting_cancel, completing };
+    enum class phase { starting, running, awaiting_turn, awaiting_cancel, completing };
 
     // close(), the destructor or a new connect took the connection from this operation while it
     // waited: the connection (maybe a new session by now) is no longer this operation's to touch.
     bool abandoned() const noexcept {
-        return machine_.op_id() != 0 && impl_->active_op != machine_.op_id();
+        return machine_.op_id() != 0 && impl_->active_op != machine_.op_id() && !machine_.waiting();
+    }
+
+    // The waiter's signal fired: its turn, the connection closed, or a cancellation.
+    template <class Self>
+    void turn_resumed(Self& self) {
+        phase_ = phase::running;
+        if (machine_.dropped()) return complete_abandoned(self);
+        handle(self, machine_.on_turn(*impl_, self.cancelled()));
     }
     template <class Self>
     void complete_abandoned(Self& self) {
@@ -137,7 +151,9 @@ private:
                 return impl_->cancel_signal.async_wait(std::move(self));
             }
             // The connection is free as soon as the outcome is known, even if the completion
-            // itself is posted: an operation started meanwhile must not see this one in flight.
+            // itself is posted: an operation started meanwhile must not see this one in flight,
+            // and the next waiter gets its turn.
+            machine_.leave_queue(*impl_);
             if (machine_.op_id() != 0 && !machine_.keeps_connection()) impl_->end_op(machine_.op_id());
             if (!did_io_) {
                 // Never complete inside the initiating function.
@@ -146,6 +162,10 @@ private:
                 return asio::post(impl_->executor, std::move(self));
             }
             return machine_.complete(self, s.ec);
+        case wait_for::turn:
+            if (machine_.turn_decided()) return turn_resumed(self);
+            phase_ = phase::awaiting_turn;
+            return machine_.turn_signal().async_wait(std::move(self));
         case wait_for::resolve:
             if constexpr (requires { machine_.resolve_host(); }) {
                 impl_->start_resolve(machine_.op_id(), machine_.resolve_host());

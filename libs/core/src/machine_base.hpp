@@ -4,6 +4,8 @@
 
 #include "driver.hpp"
 
+#include <memory>
+
 namespace asiopg::detail {
 
 class machine_base {
@@ -20,14 +22,48 @@ public:
         }
     }
 
+    // Waiting for its turn (see connection_impl::waiters): the driver waits on turn_signal().
+    bool waiting() const noexcept {
+        return waiter_ && (waiter_->st == waiter::state::queued || waiter_->st == waiter::state::sent);
+    }
+    // The turn came, or the connection was closed, before the driver started to wait.
+    bool turn_decided() const noexcept { return waiter_ && !waiting(); }
+    bool dropped() const noexcept { return waiter_ && waiter_->st == waiter::state::dropped; }
+    asio::steady_timer& turn_signal() noexcept { return waiter_->signal; }
+    // Machines that wait override this (see driver.hpp); others never get a turn to take.
+    step on_turn(connection_impl&, asio::cancellation_type) { return step::finish(client_errc::unexpected_result); }
+    // The operation is finishing: a waiter leaves the queue (only a query not yet sent can).
+    void leave_queue(connection_impl& impl) noexcept {
+        if (!waiter_ || waiter_->st != waiter::state::queued) return;
+        std::erase(impl.waiters, waiter_.get());
+        waiter_->st = waiter::state::dropped;
+    }
+
 protected:
-    // Claims the connection; false (and a finished step in `rejected`) if another op is in flight.
-    bool begin(connection_impl& impl, step& rejected) {
-        id_ = impl.begin_op();
-        if (id_ != 0) return true;
-        rejected = fail(impl, client_errc::operation_in_progress,
-                        "another operation is in progress on this connection");
-        return false;
+    // What an operation does when the connection is busy.
+    enum class admission {
+        refuse,   // fail with operation_in_progress (connect, streams, COPY)
+        wait,     // wait for its turn, then run alone (simple queries, prepare, explicit pipelines)
+        pipeline, // be sent at once if the pipeline runs, else wait (parameterised queries)
+    };
+    // Claims the connection, or queues the operation as a waiter (waiting() is then true); false
+    // (and a finished step in `rejected`) when it is busy and the operation cannot wait, or a
+    // stream or COPY holds it between two calls.
+    bool begin(connection_impl& impl, step& rejected, admission how = admission::refuse) {
+        if (!impl.busy()) {
+            id_ = impl.begin_op();
+            return true;
+        }
+        if (how == admission::refuse || impl.stream_op != 0) {
+            rejected = fail(impl, client_errc::operation_in_progress,
+                            impl.stream_op != 0 ? "a stream or COPY holds this connection until it ends"
+                                                : "another operation is in progress on this connection");
+            return false;
+        }
+        id_ = ++impl.last_op_id;
+        waiter_ = std::make_unique<waiter>(impl, id_, how == admission::pipeline);
+        impl.waiters.push_back(waiter_.get());
+        return true;
     }
     // Records the failure for the caller and the connection, and finishes.
     step fail(connection_impl& impl, error_code ec, diagnostics d) {
@@ -116,6 +152,7 @@ protected:
 
     diagnostics* diag_out_;
     std::uint64_t id_ = 0;
+    std::unique_ptr<waiter> waiter_; // only when the operation had to wait
     error_code error_;  // the command's first error
     diagnostics diag_;
     bool keep_ = false; // done, but the connection stays this operation's (streams)

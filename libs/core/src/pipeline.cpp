@@ -8,6 +8,7 @@
 #include "machine_base.hpp"
 
 #include <cstring>
+#include <memory>
 #include <unordered_map>
 
 namespace asiopg {
@@ -98,7 +99,26 @@ struct pipeline_access {
 
         step start(connection_impl& impl) {
             step rejected;
-            if (!begin(impl, rejected)) return rejected;
+            if (!begin(impl, rejected, admission::wait)) return rejected;
+            if (!waiter_) return run(impl);
+            copy_ = std::make_unique<pipeline>(*p_); // the caller's may be gone by our turn
+            p_ = copy_.get();
+            return step::turn();
+        }
+
+        step on_turn(connection_impl& impl, asio::cancellation_type cancelled) {
+            if (waiter_->st != waiter::state::turn) {
+                if (cancelled == asio::cancellation_type::none) return step::turn();
+                leave_queue(impl);
+                return fail(impl, asio::error::operation_aborted, "the pipeline was cancelled before it was sent; nothing ran");
+            }
+            if (cancelled != asio::cancellation_type::none)
+                return fail(impl, asio::error::operation_aborted, "the pipeline was cancelled before it was sent; nothing ran");
+            return run(impl);
+        }
+
+        // The connection is this pipeline's alone.
+        step run(connection_impl& impl) {
             if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
             if (impl.transaction_abandoned) return refuse_abandoned_transaction(impl);
             results_.resize(p_->statements_);
@@ -111,6 +131,7 @@ struct pipeline_access {
                 return fail(impl, client_errc::send_failed, std::move(message));
             }
             p_ = nullptr; // everything is in libpq's buffer now
+            copy_.reset();
             return flush(impl);
         }
 
@@ -324,7 +345,8 @@ struct pipeline_access {
             return lost(impl);
         }
 
-        const pipeline* p_; // valid during start() only
+        const pipeline* p_; // valid during start() only, or until run() when it is copy_
+        std::unique_ptr<pipeline> copy_; // a pipeline that waited for its turn
         std::vector<pipeline_result> results_;
         std::vector<item> items_;
         // Statements the pipeline prepares for the cache, by cache key (node-based: items point at keys).
