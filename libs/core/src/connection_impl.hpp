@@ -148,6 +148,7 @@ public:
         std::list<cached_statement> lru; // most recent first
         std::unordered_map<std::string_view, std::list<cached_statement>::iterator> index;
         std::vector<std::string> to_deallocate; // evicted names, dropped before the next prepare
+        std::string lookup_key;                 // touch()'s scratch buffer
         void clear() { lru.clear(); index.clear(); to_deallocate.clear(); }
         // The entry for `sql` with these parameter types, made most recent, its use counted;
         // beyond `capacity` the least recent are evicted (their names to deallocate). Precondition:

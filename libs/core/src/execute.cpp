@@ -47,12 +47,14 @@ private:
 
 detail::connection_impl::cached_statement&
 detail::connection_impl::statement_cache::touch(std::string_view sql, std::span<const Oid> param_types) {
-    std::string key(sql);
+    // The key is built in a buffer kept across calls: a lookup that hits allocates nothing.
+    std::string& key = lookup_key;
+    key.assign(sql);
     key.push_back('\0');
     key.append(reinterpret_cast<const char*>(param_types.data()), param_types.size() * sizeof(Oid));
     auto it = index.find(key);
     if (it == index.end()) {
-        lru.push_front({std::move(key), {}, 0, {}, false});
+        lru.push_front({key, {}, 0, {}, false});
         index.emplace(lru.front().key, lru.begin());
         evict_beyond(capacity);
     } else {
@@ -79,8 +81,9 @@ void connection::async_execute_erased(impl_ptr impl, std::string_view sql,
     using detail::command_machine;
     detail::run<void(error_code, result)>(
         std::move(impl),
-        detail::execute_machine(extended ? command_machine::kind::extended : command_machine::kind::simple, sql,
-                                params, nullptr, diag, refused),
+        std::make_unique<detail::execute_machine>(
+            extended ? command_machine::kind::extended : command_machine::kind::simple, sql, params, nullptr, diag,
+            refused),
         std::move(h));
 }
 
@@ -90,7 +93,8 @@ void connection::async_execute_statement_erased(impl_ptr impl, const statement& 
                                                 handler<void(error_code, result)> h) {
     detail::run<void(error_code, result)>(
         std::move(impl),
-        detail::execute_machine(detail::command_machine::kind::statement, st.sql(), params, &st, diag, refused),
+        std::make_unique<detail::execute_machine>(detail::command_machine::kind::statement, st.sql(), params, &st,
+                                                  diag, refused),
         std::move(h));
 }
 
