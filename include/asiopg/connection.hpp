@@ -305,6 +305,20 @@ public:
     /// True while the session carries an abandoned transaction (see `abandon_transaction()`).
     bool transaction_abandoned() const noexcept;
 
+    /// True once this session may have changed state that outlives a transaction (settings,
+    /// `SET ROLE`, `LISTEN`, temporary tables, cursors WITH HOLD, advisory locks, sequence
+    /// caches …) — what a pool's reset undoes; false after a connect. Any statement sets it
+    /// except those beginning with SELECT, INSERT, UPDATE, DELETE, WITH, VALUES, TABLE, MERGE,
+    /// COPY, SHOW or a transaction command (BEGIN, COMMIT, ROLLBACK, SAVEPOINT …) that name
+    /// none of the built-in functions with session effects (`set_config`, advisory locks,
+    /// sequence functions, dblink) and do not `SELECT … INTO` a new table; a `;`-separated list
+    /// is judged statement by statement, conservatively. Functions of your own that change
+    /// settings are not seen: call `set_session_changed(true)` after them (or configure the
+    /// pool to reset always).
+    bool session_changed() const noexcept;
+    /// Sets or clears the flag of `session_changed()` (a pool clears it after its reset).
+    void set_session_changed(bool changed) noexcept;
+
     /// Breaks the connection from ANY thread, even while it is used on another: shuts its socket
     /// down both ways, so that an operation in flight fails with `client_errc::connection_lost`
     /// (or a server error that ends the session) and the next ones fail too; the connection is

@@ -103,6 +103,7 @@ private:
     std::vector<entry> entries_;
     std::vector<stored_param> params_;
     std::size_t statements_ = 0;
+    bool changes_session_ = false; // a statement may change session state (see connection::session_changed)
 };
 
 /// The outcome of one statement of a pipeline.

@@ -213,15 +213,18 @@ public:
     ~result();
 
     /// Number of statements that produced a result (0 for a default-constructed result).
-    std::size_t statement_count() const noexcept { return results_.size(); }
+    std::size_t statement_count() const noexcept { return first_ ? 1 + more_.size() : 0; }
     /// The result of statement `i` (0-based; precondition `i < statement_count()`).
     /// Valid while this object is alive.
-    result_view statement(std::size_t i) const noexcept { return result_view(results_[i]); }
+    result_view statement(std::size_t i) const noexcept { return result_view(i == 0 ? first_ : more_[i - 1]); }
 
 private:
     friend struct detail::result_access;
     void release_all() noexcept;
-    std::vector<pg_result*> results_;
+    // The first statement's result kept apart: most results have one, and then cost no
+    // allocation beyond libpq's.
+    pg_result* first_ = nullptr;
+    std::vector<pg_result*> more_;
 };
 
 namespace detail {

@@ -19,7 +19,6 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -79,7 +78,6 @@ asio::awaitable<void> w3() {
     asiopg::pool_params params;
     params.min_size = bench::w3_connections;
     params.max_size = bench::w3_connections;
-    if (std::getenv("NORESET")) params.reset_query.clear();
     asiopg::connection_pool pool(ex, params);
     {
         // Open all ten before the clock starts (raw libpq connects its ten beforehand too).

@@ -68,19 +68,25 @@ struct pool_params {
 
     /// Run once on each new physical connection before first use (aiopg's `on_connect`):
     /// `SET`s, type registration… Its failure counts as a failed connect.
-    /// Note that the default `reset_query` runs `RESET ALL`: settings made here are undone
-    /// after the first use. Put session defaults in the conninfo (`options=-c search_path=app`)
-    /// or `ALTER ROLE … SET`, where `RESET ALL` returns to them, or change `reset_query`.
+    /// Note that the default `reset_query` runs `RESET ALL`: settings made here last until the
+    /// first return of a session a user changed (see `reset_query`), then are undone. Put
+    /// session defaults in the conninfo (`options=-c search_path=app`) or `ALTER ROLE … SET`,
+    /// where `RESET ALL` returns to them, or change `reset_query`.
     connection_hook on_connect;
     /// Run on every acquire, before the connection is handed out. Its failure fails that
     /// acquire with the hook's error, and the connection is discarded.
     connection_hook on_acquire;
 
-    /// Run (one simple-protocol query) on every connection that comes back idle, before reuse.
-    /// Empty: only connections returned inside a transaction are reset, with `ROLLBACK` —
-    /// the fastest choice when users never change session state. A failed reset discards
-    /// the connection.
+    /// Run (one simple-protocol query) on a connection that comes back idle, before reuse, when
+    /// its session may have changed (`connection::session_changed()`: any statement that is not
+    /// plain data access or transaction control) — or on every one with `always_reset`. A
+    /// connection that only ran SELECT/INSERT/UPDATE/DELETE … goes back at once, without a
+    /// round trip. Empty: only connections returned inside a transaction are reset, with
+    /// `ROLLBACK`. A failed reset discards the connection.
     std::string reset_query = default_reset_query;
+    /// Run `reset_query` on every returned connection, changed or not: for applications whose
+    /// own functions change settings (unseen by `session_changed()`).
+    bool always_reset = false;
 };
 
 } // namespace asiopg

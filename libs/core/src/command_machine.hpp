@@ -6,6 +6,7 @@
 
 #include "driver.hpp"
 #include "machine_base.hpp"
+#include "session_state.hpp"
 
 #include <cctype>
 #include <cstring>
@@ -42,6 +43,7 @@ public:
         step rejected;
         if (!begin(impl, rejected, how_to_wait())) return rejected;
         rollback_ = is_rollback(sql_);
+        if (kind_ != kind::prepare && !impl.session_changed) impl.session_changed = may_change_session(sql_);
         if (std::optional<step> bad = store(impl)) return *bad;
         if (!waiter_) return run_alone(impl);
         if (waiter_->may_pipeline) {

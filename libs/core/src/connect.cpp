@@ -332,6 +332,7 @@ private:
                 impl.live_fd = PQsocket(impl.pg);
             }
             impl.transaction_abandoned = false;
+            impl.session_changed = false;
             impl.lost_while_idle = false;
             impl.statements.clear();
             return step::finish();

@@ -357,6 +357,11 @@ void connection::abandon_transaction() noexcept {
 
 bool connection::transaction_abandoned() const noexcept { return impl_ && impl_->transaction_abandoned; }
 
+bool connection::session_changed() const noexcept { return impl_ && impl_->session_changed; }
+void connection::set_session_changed(bool changed) noexcept {
+    if (impl_) impl_->session_changed = changed;
+}
+
 namespace {
 // What a non-blocking peek at libpq's socket finds.
 enum class peeked { nothing, data, end_of_stream };

@@ -128,6 +128,9 @@ public:
     // outside a transaction block, only ROLLBACK runs (a forgotten transaction must not
     // silently swallow what comes next).
     bool transaction_abandoned = false;
+    // Set when an operation ran SQL that may change session state (may_change_session); a pool
+    // resets only such sessions. Cleared by connect and by connection::set_session_changed.
+    bool session_changed = false;
     // Set per successful connect, unique in the process: a statement belongs to one session, and
     // one prepared on another connection (whose names may coincide) must never run here.
     std::uint64_t session = 0;

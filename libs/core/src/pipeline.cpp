@@ -6,6 +6,7 @@
 #include "client_error.hpp"
 #include "driver.hpp"
 #include "machine_base.hpp"
+#include "session_state.hpp"
 
 #include <cstring>
 #include <memory>
@@ -41,6 +42,7 @@ pipeline& pipeline::add_encoded(std::string_view sql, std::span<const param_ref>
             if (p.data) store_text({p.data, static_cast<std::size_t>(p.length)});
         }
         entries_.push_back(e);
+        if (!changes_session_) changes_session_ = detail::may_change_session(sql);
     } catch (...) {
         arena_.resize(arena_mark);
         params_.resize(params_mark);
@@ -68,7 +70,9 @@ pipeline& pipeline::add_encoded(const statement& st, std::span<const param_ref> 
             converted[i] = {texts[i].c_str(), static_cast<int>(texts[i].size()), data_format::text, wanted};
         }
     }
-    add_encoded(std::string_view(d->name), converted);
+    const bool changed_before = changes_session_;
+    add_encoded(std::string_view(d->name), converted); // classified the name: undone below
+    changes_session_ = changed_before || detail::may_change_session(st.sql());
     entry& e = entries_.back();
     e.what = kind::prepared;
     e.session = d->session;
@@ -86,6 +90,7 @@ void pipeline::clear() noexcept {
     entries_.clear();
     params_.clear();
     statements_ = 0;
+    changes_session_ = false;
 }
 
 namespace detail {
@@ -122,6 +127,7 @@ struct pipeline_access {
             if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
             if (impl.transaction_abandoned) return refuse_abandoned_transaction(impl);
             results_.resize(p_->statements_);
+            if (p_->changes_session_) impl.session_changed = true;
             if (p_->entries_.empty()) return step::finish();
             if (!PQenterPipelineMode(impl.pg)) return fail(impl, client_errc::send_failed, impl.libpq_message());
             if (!send_all(impl)) {

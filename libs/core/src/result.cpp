@@ -127,35 +127,45 @@ std::string_view result_view::command_tag() const noexcept {
     return s ? s : "";
 }
 
-result::result(result&& other) noexcept : result_view(other.res_), results_(std::move(other.results_)) {
+result::result(result&& other) noexcept
+    : result_view(other.res_), first_(other.first_), more_(std::move(other.more_)) {
     other.res_ = nullptr;
-    other.results_.clear();
+    other.first_ = nullptr;
+    other.more_.clear();
 }
 result& result::operator=(result&& other) noexcept {
     if (this != &other) {
         release_all();
         res_ = other.res_;
-        results_ = std::move(other.results_);
+        first_ = other.first_;
+        more_ = std::move(other.more_);
         other.res_ = nullptr;
-        other.results_.clear();
+        other.first_ = nullptr;
+        other.more_.clear();
     }
     return *this;
 }
 result::~result() { release_all(); }
 
 void detail::result_access::append(result& r, pg_result* res) {
-    try {
-        r.results_.push_back(res);
-    } catch (...) {
-        PQclear(res);
-        throw;
+    if (!r.first_) {
+        r.first_ = res;
+    } else {
+        try {
+            r.more_.push_back(res);
+        } catch (...) {
+            PQclear(res);
+            throw;
+        }
     }
     r.res_ = res;
 }
 
 void result::release_all() noexcept {
-    for (pg_result* r : results_) PQclear(r);
-    results_.clear();
+    if (first_) PQclear(first_);
+    for (pg_result* r : more_) PQclear(r);
+    first_ = nullptr;
+    more_.clear();
     res_ = nullptr;
 }
 

@@ -261,8 +261,10 @@ void pool_impl::open(node_id id, const std::shared_ptr<node>& nd) {
             cp.connect_timeout = self->params_.connect_timeout;
         nd->conn.async_connect(cp, asio::bind_executor(nd->strand, [self, id, nd](error_code ec) {
             if (ec || !self->params_.on_connect) return self->opened(id, ec, nd->conn.get_diagnostics());
-            self->run_hook(self->params_.on_connect, nd, "on_connect",
-                           [self, id](error_code ec, diagnostics d) { self->opened(id, ec, std::move(d)); });
+            self->run_hook(self->params_.on_connect, nd, "on_connect", [self, id, nd](error_code ec, diagnostics d) {
+                nd->conn.set_session_changed(false); // what on_connect set is every user's starting point
+                self->opened(id, ec, std::move(d));
+            });
         }));
     });
 }
@@ -360,7 +362,10 @@ void pool_impl::give_back(node_id id, bool reset) noexcept {
         if (nd->conn.is_open()) {
             switch (nd->conn.get_transaction_status()) {
             case transaction_status::idle:
-                kind = reset && !params_.reset_query.empty() ? release_kind::reset : release_kind::clean;
+                kind = reset && !params_.reset_query.empty() &&
+                               (params_.always_reset || nd->conn.session_changed())
+                           ? release_kind::reset
+                           : release_kind::clean;
                 break;
             case transaction_status::in_transaction:
             case transaction_status::in_error:
@@ -381,13 +386,16 @@ void pool_impl::reset(node_id id, const std::shared_ptr<node>& nd) {
     transaction_status ts = conn.get_transaction_status();
     std::string sql;
     if (ts == transaction_status::in_transaction || ts == transaction_status::in_error) sql = "ROLLBACK";
-    if (!params_.reset_query.empty() && !nd->rollback_only)
-        sql += sql.empty() ? params_.reset_query : "; " + params_.reset_query;
+    // The reset query runs when the session may have changed (or always, if so configured).
+    const bool full = !params_.reset_query.empty() && !nd->rollback_only &&
+                      (params_.always_reset || conn.session_changed());
+    if (full) sql += sql.empty() ? params_.reset_query : "; " + params_.reset_query;
     nd->rollback_only = false;
     auto timer = guard(nd, conn, nd->strand, params_.connect_timeout);
-    asio::post(nd->strand, [self = shared_from_this(), id, nd, sql = std::move(sql), timer]() {
-        nd->conn.async_execute(sql, asio::bind_executor(nd->strand, [self, id, nd, timer](error_code ec, result) {
+    asio::post(nd->strand, [self = shared_from_this(), id, nd, sql = std::move(sql), timer, full]() {
+        nd->conn.async_execute(sql, asio::bind_executor(nd->strand, [self, id, nd, timer, full](error_code ec, result) {
                                    if (timer) timer->cancel();
+                                   if (!ec && full) nd->conn.set_session_changed(false);
                                    nd->conn.discard_notifications(); // the last user's, not the next's
                                    self->with_lock([&](pool_time now) { self->machine_.reset_done(id, !ec, now); });
                                }));
