@@ -19,7 +19,8 @@ ASIOPG_TEST_CASE(plain_data_access_and_transaction_control_do_not_change_it) {
              "SHOW search_path", "BEGIN", "START TRANSACTION ISOLATION LEVEL SERIALIZABLE", "COMMIT", "END",
              "ROLLBACK", "ABORT", "SAVEPOINT s1", "RELEASE SAVEPOINT s1", "ROLLBACK TO SAVEPOINT s1",
              "BEGIN; SELECT 1; COMMIT;", "-- a comment\nSELECT 1", "/* note */ SELECT 1", "", "  ;  ",
-             "SELECT * FROM t WHERE name LIKE 'a%'", "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE"}) {
+             "SELECT * FROM t WHERE name LIKE 'a%'", "SELECT intox, into_x FROM t", "/* ; SET x.y = 1 */ SELECT 1",
+             "SELECT a_very_long_column_name_that_goes_on_and_on_and_on FROM t", "insert into t values (1)", "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE"}) {
         BOOST_TEST(!may_change_session(sql), sql);
     }
 }
@@ -35,7 +36,10 @@ ASIOPG_TEST_CASE(statements_with_session_effects_change_it) {
              "SELECT * INTO TEMP t2 FROM t", "WITH x AS (SELECT 1) SELECT * INTO t3 FROM x",
              "SELECT 1; SET x.y = 1", "BEGIN; SET LOCAL a.b = 1; COMMIT", "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1",
              "DO $$ BEGIN PERFORM 1; END $$", "CALL proc()", "/* unterminated comment SELECT 1",
-             "/* ; */ SET x.y = 1", "SELECT 'a'; DISCARD TEMP", "ALTER SYSTEM SET work_mem = '1MB'", "?"}) {
+             "/* ; */ SET x.y = 1", "SELECT 'a'; DISCARD TEMP", "ALTER SYSTEM SET work_mem = '1MB'", "?",
+             "SELECT 1 INTO t4", "VALUES (1) INTO", "SELECT PG_ADVISORY_XACT_LOCK(1)",
+             "SELECT my_very_long_function_name_wrapping_NEXTVAL_of_a_sequence('s')", "selectx 1", "1; SELECT 1",
+             "SELECT 1;\n-- note\nLISTEN c", "SELECT 1; (((DISCARD ALL)))"}) {
         BOOST_TEST(may_change_session(sql), sql);
     }
 }

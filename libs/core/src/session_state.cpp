@@ -9,81 +9,104 @@ namespace {
 
 char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 bool is_letter(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_word_char(char c) noexcept { return is_letter(c) || (c >= '0' && c <= '9'); }
 bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-bool contains_word_ci(std::string_view text, std::string_view word) noexcept {
+// A word of the text, lower-cased into `buf` (words longer than it cannot be any of the
+// keywords or function names below, so they are cut: only their prefix is compared).
+std::string_view lowered(std::string_view word, char (&buf)[32]) noexcept {
+    std::size_t n = std::min(word.size(), sizeof buf);
+    for (std::size_t i = 0; i < n; ++i) buf[i] = lower(word[i]);
+    return {buf, n};
+}
+
+// How a statement's first keyword classifies it.
+enum class opening {
+    changes,    // anything but plain data access or transaction control
+    plain,      // INSERT, UPDATE, DELETE, MERGE, COPY, SHOW and transaction control
+    query,      // SELECT, WITH, VALUES, TABLE: INTO after them creates a table
+};
+
+opening classify(std::string_view kw) noexcept {
+    constexpr std::array<std::string_view, 4> queries = {"select", "with", "values", "table"};
+    constexpr std::array<std::string_view, 14> plain = {"insert", "update", "delete",   "merge", "copy",
+                                                        "show",   "begin",  "start",    "commit", "end",
+                                                        "rollback", "abort", "savepoint", "release"};
+    if (std::find(queries.begin(), queries.end(), kw) != queries.end()) return opening::query;
+    if (std::find(plain.begin(), plain.end(), kw) != plain.end()) return opening::plain;
+    return opening::changes;
+}
+
+// Built-in functions whose effects outlive the transaction (or are session caches), matched
+// inside longer names too (pg_advisory_xact_lock, dblink_exec …).
+// `word` is lower-cased unless `any_case` (a word too long for the buffer).
+bool names_session_function(std::string_view word, bool any_case) noexcept {
+    constexpr std::array<std::string_view, 7> parts = {"set_config", "advisory", "nextval", "setval",
+                                                       "currval",    "lastval",  "dblink"};
     auto equal_ci = [](char a, char b) { return lower(a) == b; };
-    for (auto it = text.begin();;) {
-        it = std::search(it, text.end(), word.begin(), word.end(), equal_ci);
-        if (it == text.end()) return false;
-        auto end = it + static_cast<std::ptrdiff_t>(word.size());
-        bool starts = it == text.begin() || !is_letter(*(it - 1));
-        bool ends = end == text.end() || !is_letter(*end);
-        if (starts && ends) return true;
-        ++it;
+    for (std::string_view part : parts) {
+        bool found = any_case ? std::search(word.begin(), word.end(), part.begin(), part.end(), equal_ci) != word.end()
+                              : word.find(part) != std::string_view::npos;
+        if (found) return true;
     }
+    return false;
 }
-
-bool contains_ci(std::string_view text, std::string_view part) noexcept {
-    auto equal_ci = [](char a, char b) { return lower(a) == b; };
-    return std::search(text.begin(), text.end(), part.begin(), part.end(), equal_ci) != text.end();
-}
-
-// The first keyword of one statement, lower-cased, after blanks, comments and opening
-// parentheses; empty for a statement of nothing but those; "?" for anything else.
-std::string_view first_keyword(std::string_view s, char (&buf)[16]) noexcept {
-    std::size_t i = 0;
-    for (;;) {
-        while (i < s.size() && (is_space(s[i]) || s[i] == '(')) ++i;
-        if (s.substr(i, 2) == "--") {
-            std::size_t nl = s.find('\n', i);
-            if (nl == std::string_view::npos) return {};
-            i = nl + 1;
-        } else if (s.substr(i, 2) == "/*") {
-            std::size_t close = s.find("*/", i + 2); // nested comments: the rest then reads as "?"
-            if (close == std::string_view::npos) return "?";
-            i = close + 2;
-        } else {
-            break;
-        }
-    }
-    if (i == s.size()) return {};
-    std::size_t n = 0;
-    while (i + n < s.size() && is_letter(s[i + n])) {
-        if (n == sizeof buf) return "?";
-        buf[n] = lower(s[i + n]);
-        ++n;
-    }
-    return n ? std::string_view(buf, n) : std::string_view("?");
-}
-
-constexpr std::array<std::string_view, 18> clean_keywords = {
-    "select", "insert", "update", "delete", "with",   "values",    "table",   "merge", "copy",  "show",
-    "begin", "start",  "commit", "end",    "rollback",  "abort",   "savepoint", "release"};
-
-// Built-in functions whose effects outlive the transaction (or are session caches).
-constexpr std::array<std::string_view, 7> session_functions = {"set_config", "advisory", "nextval", "setval",
-                                                               "currval",    "lastval",  "dblink"};
 
 } // namespace
 
+// One pass over the text, word by word: it runs for every statement a connection executes.
 bool may_change_session(std::string_view sql) noexcept {
-    for (std::string_view f : session_functions)
-        if (contains_ci(sql, f)) return true;
-    for (std::size_t start = 0; start <= sql.size();) {
-        std::size_t semi = sql.find(';', start);
-        std::string_view piece = sql.substr(start, semi == std::string_view::npos ? std::string_view::npos : semi - start);
-        char buf[16];
-        std::string_view kw = first_keyword(piece, buf);
-        if (!kw.empty()) {
-            if (std::find(clean_keywords.begin(), clean_keywords.end(), kw) == clean_keywords.end()) return true;
-            // SELECT … INTO new_table (also after WITH); INSERT/MERGE INTO is plain data access.
-            if ((kw == "select" || kw == "with" || kw == "values" || kw == "table") &&
-                contains_word_ci(piece, "into"))
-                return true;
+    const char* p = sql.data();
+    const char* const end = p + sql.size();
+    bool at_start = true; // before the first keyword of a statement
+    opening current = opening::plain;
+    char buf[32];
+    while (p != end) {
+        char c = *p;
+        if (c == ';') {
+            at_start = true;
+            ++p;
+            continue;
         }
-        if (semi == std::string_view::npos) break;
-        start = semi + 1;
+        if (at_start) {
+            // Before the keyword: blanks, opening parentheses and comments.
+            if (is_space(c) || c == '(') {
+                ++p;
+                continue;
+            }
+            if (c == '-' && end - p > 1 && p[1] == '-') {
+                p = std::find(p, end, '\n');
+                continue;
+            }
+            if (c == '/' && end - p > 1 && p[1] == '*') {
+                std::string_view rest(p + 2, static_cast<std::size_t>(end - p - 2));
+                std::size_t close = rest.find("*/"); // nested comments: what follows reads as unknown
+                if (close == std::string_view::npos) return true;
+                p += 2 + close + 2;
+                continue;
+            }
+            if (!is_letter(c)) return true;
+        } else if (!is_word_char(c)) {
+            ++p;
+            continue;
+        }
+        const char* w = p;
+        while (p != end && is_word_char(*p)) ++p;
+        std::string_view word(w, static_cast<std::size_t>(p - w));
+        if (at_start) {
+            at_start = false;
+            current = word.size() > 9 ? opening::changes : classify(lowered(word, buf));
+            if (current == opening::changes) return true;
+            continue;
+        }
+        if (word.size() < 4) continue;
+        std::string_view lw = lowered(word, buf);
+        if (current == opening::query && lw == "into") return true;
+        if (word.size() > sizeof buf) {
+            if (names_session_function(word, true)) return true;
+        } else if (word.size() >= 6 && names_session_function(lw, false)) {
+            return true;
+        }
     }
     return false;
 }
