@@ -65,6 +65,22 @@ asio::awaitable<bool> demo(std::string conninfo) {
     auto names = summary.value.at(0).at(1).as<std::string>();
     std::cout << count << " rows: " << names << '\n';
     //]
+    //[pipeline_each
+    // Thousands of statements: async_execute_each hands over each outcome as it comes, instead of
+    // collecting them all, so memory stays that of one result and the work starts at the first.
+    co_await conn.async_execute("CREATE TEMP TABLE reading (id int PRIMARY KEY, celsius real)", asio::use_awaitable);
+    asiopg::pipeline bulk;
+    for (int id = 1; id <= 10000; ++id)
+        bulk.add("INSERT INTO reading VALUES ($1, $2)", asiopg::params(id, 15.0f + static_cast<float>(id % 100) / 10));
+    std::size_t inserted = 0;
+    co_await conn.async_execute_each(bulk, [&](std::size_t index, asiopg::pipeline_result&& r) {
+        if (r.ok()) inserted += r.value.affected_rows();
+        else std::cerr << "reading " << index + 1 << ": " << r.diag.to_string() << '\n';
+    }, asio::use_awaitable);
+    std::cout << inserted << " readings inserted\n";
+    //]
+    if (inserted != 10000) co_return false;
+
     //[auto_pipeline
     // Coroutines sharing one connection, no operation_in_progress: the first query is sent at
     // once; the two started while it is in flight wait for it, then go together in pipeline mode

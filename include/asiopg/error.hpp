@@ -37,6 +37,7 @@ enum class client_errc : int {
     transaction_ended,      ///< the transaction (or savepoint) was already committed, rolled back or prepared
     transaction_in_progress,///< BEGIN on a connection that is already inside a transaction block
     pipeline_aborted,       ///< skipped by the server: an earlier statement of the pipeline's sync segment failed
+    result_handler_failed,  ///< a function the caller gave to receive results threw; the rest was discarded
 };
 
 /// The category of `client_errc` ("asiopg.client").

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -120,6 +121,34 @@ struct pipeline_result {
     /// True when the server skipped the statement after an earlier failure.
     bool aborted() const noexcept { return error == client_errc::pipeline_aborted; }
 };
+
+namespace detail {
+
+// The `on_result` function of connection::async_execute_each, type-erased for the compiled
+// core. Move-only, like the functions it holds.
+class pipeline_sink {
+public:
+    pipeline_sink() = default;
+    template <class F>
+    explicit pipeline_sink(F f) : f_(std::make_unique<holder<F>>(std::move(f))) {}
+    void operator()(std::size_t index, pipeline_result&& r) { f_->call(index, std::move(r)); }
+    explicit operator bool() const noexcept { return f_ != nullptr; }
+
+private:
+    struct base {
+        virtual ~base() = default;
+        virtual void call(std::size_t, pipeline_result&&) = 0;
+    };
+    template <class F>
+    struct holder final : base {
+        explicit holder(F&& f) : f(std::move(f)) {}
+        void call(std::size_t index, pipeline_result&& r) override { f(index, std::move(r)); }
+        F f;
+    };
+    std::unique_ptr<base> f_;
+};
+
+} // namespace detail
 
 } // namespace asiopg
 

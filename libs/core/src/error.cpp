@@ -78,6 +78,8 @@ public:
         case client_errc::transaction_in_progress: return "a transaction is already in progress on this connection";
         case client_errc::pipeline_aborted:
             return "not run: an earlier statement of the pipeline failed before the next sync point";
+        case client_errc::result_handler_failed:
+            return "the function given to receive results threw; the rest of the results were discarded";
         }
         return "unknown asiopg client error";
     }

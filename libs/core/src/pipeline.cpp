@@ -9,6 +9,8 @@
 #include "session_state.hpp"
 
 #include <cstring>
+#include <exception>
+#include <optional>
 #include <memory>
 #include <unordered_map>
 
@@ -100,7 +102,9 @@ struct pipeline_access {
     public:
         static constexpr socket_use sockets = socket_use::stable;
 
-        machine(const pipeline& p, diagnostics* diag_out) : machine_base(diag_out), p_(&p) {}
+        // Collects every outcome, or (`sink` given) hands each one over as it is complete.
+        machine(const pipeline& p, diagnostics* diag_out, pipeline_sink sink = {})
+            : machine_base(diag_out), p_(&p), sink_(std::move(sink)) {}
 
         step start(connection_impl& impl) {
             step rejected;
@@ -126,7 +130,8 @@ struct pipeline_access {
         step run(connection_impl& impl) {
             if (!impl.connected()) return fail(impl, client_errc::not_connected, "the connection is not open");
             if (impl.transaction_abandoned) return refuse_abandoned_transaction(impl);
-            results_.resize(p_->statements_);
+            statements_ = p_->statements_;
+            if (!sink_) results_.reserve(statements_);
             if (p_->changes_session_) impl.session_changed = true;
             if (p_->entries_.empty()) return step::finish();
             if (!PQenterPipelineMode(impl.pg)) return fail(impl, client_errc::send_failed, impl.libpq_message());
@@ -155,14 +160,24 @@ struct pipeline_access {
 
         template <class Self>
         void complete(Self& self, error_code ec) {
-            self.complete(ec, std::move(results_));
+            if constexpr (requires { self.complete(ec); }) {
+                self.complete(ec);
+            } else {
+                // Statements whose outcome never came (the operation failed first) say so.
+                while (results_.size() < statements_) {
+                    pipeline_result& unknown = results_.emplace_back();
+                    unknown.error = ec ? ec : error_code(client_errc::connection_lost);
+                    unknown.diag.message = "no outcome: the pipeline ended before this statement's result came";
+                }
+                self.complete(ec, std::move(results_));
+            }
         }
 
     private:
-        enum class item_kind : std::uint8_t { statement, prepare, sync };
+        enum class item_kind : std::uint8_t { statement, refused, prepare, sync };
         struct item {
             item_kind what;
-            std::size_t index = 0;              // statement: its outcome
+            std::size_t index = 0;              // refused: its outcome in refused_
             const std::string* key = nullptr;   // prepare: its cache key in pending_
         };
         struct pending_prepare {
@@ -178,7 +193,7 @@ struct pipeline_access {
             std::vector<const char*> values;
             std::vector<int> lengths, formats;
             std::vector<Oid> types;
-            std::size_t index = 0, segment = 0;
+            std::size_t segment = 0;
             auto& cache = impl.statements;
             const int format = static_cast<int>(impl.forced_format.value_or(data_format::text));
             for (const pipeline::entry& e : p.entries_) {
@@ -202,18 +217,19 @@ struct pipeline_access {
                 }
                 const char* text = p.arena_.data() + e.text_offset;
                 const int count = static_cast<int>(n);
-                const std::size_t me = index++;
                 if (e.what == pipeline::kind::prepared) {
-                    if (e.session != impl.session) {
-                        results_[me].error = client_errc::invalid_statement;
-                        results_[me].diag = impl.client_diagnostics(
+                    if (e.session != impl.session) { // never sent: its outcome is known now
+                        pipeline_result& r = refused_.emplace_back();
+                        r.error = client_errc::invalid_statement;
+                        r.diag = impl.client_diagnostics(
                             "the statement was not prepared on this connection's current session, or takes "
                             "another number of parameters");
+                        items_.push_back({item_kind::refused, refused_.size() - 1});
                         continue;
                     }
                     if (!PQsendQueryPrepared(pg, text, count, values.data(), lengths.data(), formats.data(), format))
                         return false;
-                    items_.push_back({item_kind::statement, me});
+                    items_.push_back({item_kind::statement});
                     continue;
                 }
                 std::string_view sql(text, e.text_length);
@@ -240,7 +256,7 @@ struct pipeline_access {
                               : PQsendQueryParams(pg, text, count, types.data(), values.data(), lengths.data(),
                                                   formats.data(), format);
                 if (!ok) return false;
-                items_.push_back({item_kind::statement, me});
+                items_.push_back({item_kind::statement});
             }
             if (p.entries_.back().what != pipeline::kind::sync) {
                 if (!PQpipelineSync(pg)) return false;
@@ -259,12 +275,23 @@ struct pipeline_access {
 
         // Hands every complete result to its statement, in order.
         step read(connection_impl& impl) {
-            while (cursor_ < items_.size() && !PQisBusy(impl.pg)) {
-                PGresult* res = PQgetResult(impl.pg);
+            while (cursor_ < items_.size()) {
                 item& it = items_[cursor_];
+                if (it.what == item_kind::refused) { // no result from the server: known since send_all
+                    current_ = std::move(refused_[it.index]);
+                    ++cursor_;
+                    if (!deliver(impl)) return given_up(impl);
+                    continue;
+                }
+                if (PQisBusy(impl.pg)) break;
+                PGresult* res = PQgetResult(impl.pg);
                 if (!res) { // the end of one statement's results
-                    if (it.what != item_kind::sync) ++cursor_;
-                    else if (PQstatus(impl.pg) == CONNECTION_BAD) return lost_midway(impl); // no sync will come
+                    if (it.what == item_kind::sync) {
+                        if (PQstatus(impl.pg) == CONNECTION_BAD) return lost_midway(impl); // no sync will come
+                        continue;
+                    }
+                    ++cursor_;
+                    if (it.what == item_kind::statement && !deliver(impl)) return given_up(impl);
                     continue;
                 }
                 switch (PQresultStatus(res)) {
@@ -276,8 +303,8 @@ struct pipeline_access {
                 case PGRES_TUPLES_OK:
                 case PGRES_COMMAND_OK:
                 case PGRES_EMPTY_QUERY:
-                    if (it.what == item_kind::statement && !results_[it.index].error) {
-                        result_access::append(results_[it.index].value, res);
+                    if (it.what == item_kind::statement && !current_.error) {
+                        result_access::append(current_.value, res);
                         continue;
                     }
                     if (it.what == item_kind::prepare) confirm_prepared(impl, *it.key);
@@ -286,18 +313,17 @@ struct pipeline_access {
                     if (it.what == item_kind::prepare) {
                         failed_prepare_ = diagnostics_from(res); // reported by the statement it was for
                     } else if (it.what == item_kind::statement) {
-                        record(results_[it.index], diagnostics_from(res));
+                        record(current_, diagnostics_from(res));
                     }
                     break;
                 case PGRES_PIPELINE_ABORTED:
                     if (it.what == item_kind::statement) {
-                        pipeline_result& r = results_[it.index];
                         if (failed_prepare_) {
-                            record(r, std::move(*failed_prepare_));
+                            record(current_, std::move(*failed_prepare_));
                             failed_prepare_.reset();
                         } else {
-                            r.error = client_errc::pipeline_aborted;
-                            r.diag = impl.client_diagnostics(r.error.message());
+                            current_.error = client_errc::pipeline_aborted;
+                            current_.diag = impl.client_diagnostics(current_.error.message());
                         }
                     }
                     break;
@@ -313,15 +339,45 @@ struct pipeline_access {
                 impl.close();
                 return fail(impl, client_errc::unexpected_result, impl.libpq_message());
             }
-            if (cancel_sent_) {
-                for (const pipeline_result& r : results_)
-                    if (r.error == sqlstate::query_canceled) {
-                        error_ = r.error;
-                        diag_ = r.diag;
-                        break;
-                    }
+            if (cancel_sent_ && cancelled_) {
+                error_ = cancelled_->first;
+                diag_ = std::move(cancelled_->second);
+            }
+            if (!error_ && sink_error_) {
+                error_ = client_errc::result_handler_failed;
+                diag_ = impl.client_diagnostics("on_result threw: " + *sink_error_);
             }
             return command_done(impl);
+        }
+
+        // The statement being read is complete: to the results, or to the caller's function.
+        // False when that function took the connection from the pipeline (closed it …).
+        bool deliver(connection_impl& impl) {
+            pipeline_result r = std::move(current_);
+            current_ = pipeline_result{};
+            // What the operation's own outcome may need once the results are gone.
+            if (r.error == sqlstate::query_canceled && !cancelled_) cancelled_.emplace(r.error, r.diag);
+            if (r.error && is_fatal(r.error) && !r.diag.sqlstate.empty() && !fatal_) fatal_.emplace(r.error, r.diag);
+            const std::size_t index = delivered_++;
+            if (!sink_) {
+                results_.push_back(std::move(r));
+                return true;
+            }
+            if (sink_error_) return true; // it threw before: the rest is discarded
+            try {
+                sink_(index, std::move(r));
+            } catch (const std::exception& e) {
+                sink_error_ = e.what();
+            } catch (...) {
+                sink_error_ = "an exception not derived from std::exception";
+            }
+            return impl.active_op == id_;
+        }
+
+        // on_result closed the connection (or started a new connect) from inside the pipeline.
+        step given_up(connection_impl& impl) {
+            return fail(impl, asio::error::operation_aborted,
+                        "operation aborted: the connection was closed by the pipeline's on_result");
         }
 
         static void record(pipeline_result& r, diagnostics d) {
@@ -343,17 +399,26 @@ struct pipeline_access {
         // The connection broke: a FATAL error one statement received (57P01 when the backend was
         // terminated) says why better than libpq's "connection closed".
         step lost_midway(connection_impl& impl) {
-            for (const pipeline_result& r : results_)
-                if (!error_ && r.error && is_fatal(r.error) && !r.diag.sqlstate.empty()) {
-                    error_ = r.error;
-                    diag_ = r.diag;
-                }
+            if (!error_ && current_.error && is_fatal(current_.error) && !current_.diag.sqlstate.empty()) {
+                error_ = current_.error;
+                diag_ = current_.diag;
+            } else if (!error_ && fatal_) {
+                error_ = fatal_->first;
+                diag_ = std::move(fatal_->second);
+            }
             return lost(impl);
         }
 
         const pipeline* p_; // valid during start() only, or until run() when it is copy_
         std::unique_ptr<pipeline> copy_; // a pipeline that waited for its turn
+        pipeline_sink sink_;             // empty: collect into results_
+        std::optional<std::string> sink_error_; // what the sink threw
         std::vector<pipeline_result> results_;
+        pipeline_result current_;        // the statement being read
+        std::size_t statements_ = 0, delivered_ = 0;
+        std::vector<pipeline_result> refused_; // outcomes of statements never sent
+        // The first query_canceled and the first fatal outcome (once delivered, results may be gone).
+        std::optional<std::pair<error_code, diagnostics>> cancelled_, fatal_;
         std::vector<item> items_;
         // Statements the pipeline prepares for the cache, by cache key (node-based: items point at keys).
         std::unordered_map<std::string, pending_prepare> pending_;
@@ -369,6 +434,12 @@ void connection::async_pipeline_erased(impl_ptr impl, const pipeline& p, diagnos
                                        handler<void(error_code, std::vector<pipeline_result>)> h) {
     detail::run<void(error_code, std::vector<pipeline_result>)>(std::move(impl), detail::pipeline_access::machine(p, diag),
                                                                 std::move(h));
+}
+
+void connection::async_pipeline_each_erased(impl_ptr impl, const pipeline& p, detail::pipeline_sink sink,
+                                            diagnostics* diag, handler<void(error_code)> h) {
+    detail::run<void(error_code)>(std::move(impl), detail::pipeline_access::machine(p, diag, std::move(sink)),
+                                  std::move(h));
 }
 
 } // namespace asiopg
