@@ -1,6 +1,7 @@
 #ifndef ASIOPG_CONNECTION_HPP
 #define ASIOPG_CONNECTION_HPP
 
+#include <asiopg/detail/erase_handler.hpp>
 #include <asiopg/connect_params.hpp>
 #include <asiopg/detail/initiate.hpp>
 #include <asiopg/diagnostics.hpp>
@@ -423,7 +424,7 @@ private:
     struct connect_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, const connect_params& p) const {
-            async_connect_erased(impl, p, diag, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_connect_erased(impl, p, diag, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string conninfo) const {
@@ -436,7 +437,7 @@ private:
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
             async_execute_erased(impl, sql, {}, false, diag, nullptr,
-                                 handler<void(error_code, result)>(std::forward<Handler>(h)));
+                                 detail::erase_handler<void(error_code, result)>(std::forward<Handler>(h)));
         }
         template <class Handler, class... Ts>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql,
@@ -447,17 +448,17 @@ private:
                 ps.encode(refs, scratch);
             } catch (const error_with_diagnostics& e) { // reported through the handler
                 async_execute_erased(impl, sql, {}, true, diag, &e,
-                                     handler<void(error_code, result)>(std::forward<Handler>(h)));
+                                     detail::erase_handler<void(error_code, result)>(std::forward<Handler>(h)));
                 return;
             }
             async_execute_erased(impl, sql, refs, true, diag, nullptr,
-                                 handler<void(error_code, result)>(std::forward<Handler>(h)));
+                                 detail::erase_handler<void(error_code, result)>(std::forward<Handler>(h)));
         }
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql, const param_buffer* ps) const {
             std::span<const param_ref> refs = ps->refs(); // before `h` moves: ps may live in it
             async_execute_erased(impl, sql, refs, true, diag, nullptr,
-                                 handler<void(error_code, result)>(std::forward<Handler>(h)));
+                                 detail::erase_handler<void(error_code, result)>(std::forward<Handler>(h)));
         }
         template <class Handler, class... Ts>
         void operator()(Handler&& h, diagnostics* diag, const statement& st, const param_list<Ts...>& ps) const {
@@ -467,17 +468,17 @@ private:
                 ps.encode(refs, scratch);
             } catch (const error_with_diagnostics& e) {
                 async_execute_statement_erased(impl, st, {}, diag, &e,
-                                               handler<void(error_code, result)>(std::forward<Handler>(h)));
+                                               detail::erase_handler<void(error_code, result)>(std::forward<Handler>(h)));
                 return;
             }
             async_execute_statement_erased(impl, st, refs, diag, nullptr,
-                                           handler<void(error_code, result)>(std::forward<Handler>(h)));
+                                           detail::erase_handler<void(error_code, result)>(std::forward<Handler>(h)));
         }
     };
     struct stream_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
-            async_start_stream_erased(impl, sql, {}, false, diag, nullptr, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_start_stream_erased(impl, sql, {}, false, diag, nullptr, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
         template <class Handler, class... Ts>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql, const param_list<Ts...>& ps) const {
@@ -486,56 +487,56 @@ private:
             try {
                 ps.encode(refs, scratch);
             } catch (const error_with_diagnostics& e) {
-                async_start_stream_erased(impl, sql, {}, true, diag, &e, handler<void(error_code)>(std::forward<Handler>(h)));
+                async_start_stream_erased(impl, sql, {}, true, diag, &e, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
                 return;
             }
-            async_start_stream_erased(impl, sql, refs, true, diag, nullptr, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_start_stream_erased(impl, sql, refs, true, diag, nullptr, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
     struct read_rows_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, row_batch* batch, std::size_t max_rows) const {
             async_read_rows_erased(impl, *batch, max_rows, diag,
-                                   handler<void(error_code, std::size_t)>(std::forward<Handler>(h)));
+                                   detail::erase_handler<void(error_code, std::size_t)>(std::forward<Handler>(h)));
         }
     };
     struct prepare_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
-            async_prepare_erased(impl, sql, diag, handler<void(error_code, statement)>(std::forward<Handler>(h)));
+            async_prepare_erased(impl, sql, diag, detail::erase_handler<void(error_code, statement)>(std::forward<Handler>(h)));
         }
     };
     struct receive_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag) const {
             async_receive_notification_erased(impl, diag,
-                                              handler<void(error_code, notification)>(std::forward<Handler>(h)));
+                                              detail::erase_handler<void(error_code, notification)>(std::forward<Handler>(h)));
         }
     };
     struct pipeline_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, const pipeline* p) const {
             async_pipeline_erased(impl, *p, diag,
-                                  handler<void(error_code, std::vector<pipeline_result>)>(std::forward<Handler>(h)));
+                                  detail::erase_handler<void(error_code, std::vector<pipeline_result>)>(std::forward<Handler>(h)));
         }
     };
     struct pipeline_each_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, const pipeline* p, detail::pipeline_sink&& sink) const {
             async_pipeline_each_erased(impl, *p, std::move(sink), diag,
-                                       handler<void(error_code)>(std::forward<Handler>(h)));
+                                       detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
     struct ping_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag) const {
-            async_ping_erased(impl, diag, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_ping_erased(impl, diag, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
     struct close_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag) const {
-            async_close_erased(impl, diag, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_close_erased(impl, diag, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
 

@@ -5,6 +5,7 @@
 // the application produces them, and a reader that hands out rows (typed or raw) as they
 // arrive — neither ever holds the whole data.
 
+#include <asiopg/detail/erase_handler.hpp>
 #include <asiopg/connection.hpp>
 #include <asiopg/params.hpp>
 #include <asiopg/result_traits.hpp>
@@ -273,26 +274,26 @@ private:
     struct start_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
-            async_start_erased(self, sql, diag, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_start_erased(self, sql, diag, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
     struct flush_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag) const {
-            async_send_erased(self, end_kind::flush, {}, diag, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_send_erased(self, end_kind::flush, {}, diag, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
     struct finish_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag) const {
-            async_finish_erased(self, diag, handler<void(error_code, std::uint64_t)>(std::forward<Handler>(h)));
+            async_finish_erased(self, diag, detail::erase_handler<void(error_code, std::uint64_t)>(std::forward<Handler>(h)));
         }
     };
     struct abort_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string reason) const {
             async_send_erased(self, end_kind::abort, std::move(reason), diag,
-                              handler<void(error_code)>(std::forward<Handler>(h)));
+                              detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
     friend struct detail::copy_access;
@@ -388,13 +389,13 @@ private:
     struct start_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string_view sql) const {
-            async_start_erased(self, sql, diag, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_start_erased(self, sql, diag, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
     struct read_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, copy_rows* rows, std::string* out, std::size_t max) const {
-            async_read_erased(self, rows, out, max, diag, handler<void(error_code, std::size_t)>(std::forward<Handler>(h)));
+            async_read_erased(self, rows, out, max, diag, detail::erase_handler<void(error_code, std::size_t)>(std::forward<Handler>(h)));
         }
     };
 

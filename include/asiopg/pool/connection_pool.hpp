@@ -1,6 +1,7 @@
 #ifndef ASIOPG_POOL_CONNECTION_POOL_HPP
 #define ASIOPG_POOL_CONNECTION_POOL_HPP
 
+#include <asiopg/detail/erase_handler.hpp>
 #include <asiopg/connection.hpp>
 #include <asiopg/detail/initiate.hpp>
 #include <asiopg/diagnostics.hpp>
@@ -159,7 +160,7 @@ private:
     struct acquire_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag) const {
-            async_acquire_erased(impl, diag, handler<void(error_code, pooled_connection)>(std::forward<Handler>(h)));
+            async_acquire_erased(impl, diag, detail::erase_handler<void(error_code, pooled_connection)>(std::forward<Handler>(h)));
         }
     };
     struct execute_initiation : initiation_base {
@@ -167,13 +168,13 @@ private:
         void operator()(Handler&& h, diagnostics* diag, std::string sql, std::optional<param_buffer> ps,
                         std::optional<error_with_diagnostics> refused = std::nullopt) const {
             async_execute_erased(impl, std::move(sql), std::move(ps), std::move(refused), diag,
-                                 handler<void(error_code, result)>(std::forward<Handler>(h)));
+                                 detail::erase_handler<void(error_code, result)>(std::forward<Handler>(h)));
         }
     };
     struct wait_closed_initiation : initiation_base {
         template <class Handler>
         void operator()(Handler&& h, diagnostics*) const {
-            async_wait_closed_erased(impl, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_wait_closed_erased(impl, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
 

@@ -1,6 +1,7 @@
 #ifndef ASIOPG_TRANSACTION_TRANSACTION_HPP
 #define ASIOPG_TRANSACTION_TRANSACTION_HPP
 
+#include <asiopg/detail/erase_handler.hpp>
 #include <asiopg/connection.hpp>
 #include <asiopg/detail/initiate.hpp>
 #include <asiopg/error.hpp>
@@ -139,7 +140,7 @@ private:
         executor_type get_executor() const noexcept { return conn->get_executor(); }
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, const transaction_options& o) const {
-            async_begin_erased(*conn, o, diag, handler<void(error_code, transaction)>(std::forward<Handler>(h)));
+            async_begin_erased(*conn, o, diag, detail::erase_handler<void(error_code, transaction)>(std::forward<Handler>(h)));
         }
     };
     struct end_initiation {
@@ -149,7 +150,7 @@ private:
         executor_type get_executor() const noexcept { return executor_of(st, nullptr); }
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag, std::string gid) const {
-            async_end_erased(st, kind, std::move(gid), diag, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_end_erased(st, kind, std::move(gid), diag, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
     struct savepoint_initiation {
@@ -168,7 +169,7 @@ private:
         executor_type get_executor() const noexcept { return executor_of(st, nullptr); }
         template <class Handler>
         void operator()(Handler&& h, diagnostics* diag) const {
-            async_savepoint_end_erased(st, id, rollback, diag, handler<void(error_code)>(std::forward<Handler>(h)));
+            async_savepoint_end_erased(st, id, rollback, diag, detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
         }
     };
 
@@ -231,7 +232,7 @@ auto transaction::async_savepoint(Token&& token) {
 
 template <class Handler>
 void transaction::savepoint_initiation::operator()(Handler&& h, diagnostics* diag) const {
-    async_savepoint_erased(st, parent, diag, handler<void(error_code, savepoint)>(std::forward<Handler>(h)));
+    async_savepoint_erased(st, parent, diag, detail::erase_handler<void(error_code, savepoint)>(std::forward<Handler>(h)));
 }
 
 } // namespace asiopg

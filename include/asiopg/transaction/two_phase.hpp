@@ -6,6 +6,7 @@
 // `max_prepared_transactions` > 0. A prepared transaction holds its locks until it is resolved:
 // resolve it, or list the forgotten ones with async_list_prepared.
 
+#include <asiopg/detail/erase_handler.hpp>
 #include <asiopg/connection.hpp>
 #include <asiopg/detail/initiate.hpp>
 
@@ -42,7 +43,7 @@ struct resolve_prepared_initiation {
     template <class Handler>
     void operator()(Handler&& h, diagnostics* diag, std::string gid) const {
         async_resolve_prepared_erased(*conn, action, std::move(gid), diag,
-                                      boost::asio::any_completion_handler<void(error_code)>(std::forward<Handler>(h)));
+                                      detail::erase_handler<void(error_code)>(std::forward<Handler>(h)));
     }
 };
 struct list_prepared_initiation {
@@ -53,8 +54,7 @@ struct list_prepared_initiation {
     void operator()(Handler&& h, diagnostics* diag) const {
         async_list_prepared_erased(
             *conn, diag,
-            boost::asio::any_completion_handler<void(error_code, std::vector<prepared_transaction>)>(
-                std::forward<Handler>(h)));
+            detail::erase_handler<void(error_code, std::vector<prepared_transaction>)>(std::forward<Handler>(h)));
     }
 };
 } // namespace detail

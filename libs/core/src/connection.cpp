@@ -252,21 +252,32 @@ std::uint64_t new_session_id() noexcept {
     return last.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
+namespace {
+enum class binary_gain { none, some, loss };
+binary_gain binary_gain_of(Oid t) noexcept {
+    switch (t) {
+    case oids::date: case oids::time: case oids::timestamp: case oids::timestamptz: case oids::interval:
+        return binary_gain::some;
+    case oids::bool_: case oids::bytea: case oids::int2: case oids::int4: case oids::int8: case oids::oid_:
+    case oids::float4: case oids::float8: case oids::text: case oids::varchar: case oids::bpchar:
+    case oids::name: case oids::uuid: case oids::json: case oids::jsonb: case oids::inet: case oids::cidr:
+        return binary_gain::none;
+    default:
+        return binary_gain::loss; // numeric (slower in binary), or a type asiopg cannot render from binary
+    }
+}
+} // namespace
+
 bool prefers_binary(std::span<const Oid> columns) noexcept {
     bool time_column = false;
     for (Oid t : columns) {
-        Oid element = element_oid_of(t) ? element_oid_of(t) : t;
-        switch (element) {
-        case oids::date: case oids::time: case oids::timestamp: case oids::timestamptz: case oids::interval:
-            time_column = true;
-            break;
-        case oids::bool_: case oids::bytea: case oids::int2: case oids::int4: case oids::int8: case oids::oid_:
-        case oids::float4: case oids::float8: case oids::text: case oids::varchar: case oids::bpchar:
-        case oids::name: case oids::uuid: case oids::json: case oids::jsonb: case oids::inet: case oids::cidr:
-            break;
-        default:
-            return false; // numeric (slower in binary), or a type asiopg cannot render from binary
+        binary_gain g = binary_gain_of(t);
+        if (g == binary_gain::loss) { // an array of a known element type gains as its element does
+            Oid element = element_oid_of(t); // a table scan: only for what the switch does not know
+            g = element ? binary_gain_of(element) : binary_gain::loss;
         }
+        if (g == binary_gain::loss) return false;
+        if (g == binary_gain::some) time_column = true;
     }
     return time_column;
 }
