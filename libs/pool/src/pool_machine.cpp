@@ -229,7 +229,9 @@ void pool_machine::tick(pool_time now) {
 
 pool_time pool_machine::next_wakeup() const {
     pool_time at = pool_time::max();
-    for (const waiter_info& w : waiters_) at = std::min(at, w.deadline);
+    // Waiters queue in arrival order with the same timeout, and one put back at the front (its
+    // connection was dead) came before all others: the first one's deadline is the earliest.
+    if (!waiters_.empty()) at = waiters_.front().deadline;
     if (closing_) return at;
     for (node_id n : idle_) {
         const node& nd = nodes_.at(n);
