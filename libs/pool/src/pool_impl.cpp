@@ -101,6 +101,7 @@ void pool_impl::run(lock& lk) {
         tasks.push_back(task{a, nullptr, {}, {}, {}});
         prepare(tasks.back());
     }
+    returning_ = 0;
     rearm();
     std::vector<closed_waiter> closed;
     if (machine_.finished()) {
@@ -139,6 +140,7 @@ void pool_impl::prepare(task& t) {
         if (a.kind == pool_action::grant) {
             t.nd = nodes_.at(a.node);
             t.nd->borrowed = true;
+            t.handed_over = a.node == returning_;
             break;
         }
         switch (a.failure) {
@@ -313,10 +315,12 @@ void pool_impl::acquire(diagnostics* out, acquire_handler h) {
 void pool_impl::grant(task& t) {
     if (!t.w) return; // cannot happen: every granted waiter is known
     asio::dispatch(t.nd->strand, [self = shared_from_this(), id = t.action.node, info = t.action.waiter, nd = t.nd,
-                                  w = std::make_shared<waiter>(std::move(*t.w))]() mutable {
+                                  w = std::make_shared<waiter>(std::move(*t.w)), probe = !t.handed_over]() mutable {
         // An idle connection may have died meanwhile (terminated backend, server restart): the
         // server's goodbye is already in the socket. One recv tells, before the user sees it.
-        if (!nd->conn.poll_input()) {
+        // (Not for one handed straight from its last user to a waiter: it was never idle, and
+        // under load that recv would be a fifth of the syscalls of a pooled query.)
+        if (probe && !nd->conn.poll_input()) {
             return self->with_lock([&](pool_time now) {
                 nd->borrowed = false;
                 self->waiters_.emplace(info.id, std::move(*w));
@@ -375,7 +379,10 @@ void pool_impl::give_back(node_id id, bool reset) noexcept {
             default: break; // an operation still running, or a broken session
             }
         }
-        with_lock([&](pool_time now) { machine_.released(id, kind, now); });
+        with_lock([&](pool_time now) {
+            returning_ = id;
+            machine_.released(id, kind, now);
+        });
     } catch (...) {
         // Only allocation can throw here; the slot is then lost with the connection.
     }

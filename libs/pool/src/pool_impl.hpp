@@ -81,6 +81,7 @@ private:
         std::optional<waiter> w;
         error_code ec;
         diagnostics diag;
+        bool handed_over = false; // grant: the connection goes straight from its last user to this one
     };
 
     using lock = std::unique_lock<std::mutex>;
@@ -111,6 +112,7 @@ private:
     std::unordered_map<node_id, std::shared_ptr<node>> nodes_;
     std::unordered_map<waiter_id, waiter> waiters_;
     waiter_id last_waiter_ = 0;
+    node_id returning_ = 0; // while give_back() runs the machine: the node given back
     error_code last_connect_ec_;
     diagnostics last_connect_diag_;
     std::vector<closed_waiter> closed_waiters_;
