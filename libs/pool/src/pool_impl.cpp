@@ -6,6 +6,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <functional>
 #include <optional>
@@ -93,12 +94,13 @@ void pool_impl::start() {
 // ---- the action loop ----
 
 void pool_impl::run(lock& lk) {
-    std::vector<pool_action> actions;
-    machine_.take_actions(actions);
-    std::vector<task> tasks;
-    tasks.reserve(actions.size());
-    for (const pool_action& a : actions) {
-        tasks.push_back(task{a, nullptr, {}, {}, {}});
+    // actions_ goes back and forth with the machine (it keeps its capacity); a query's return
+    // and acquire each make one task or none: no allocation on that path.
+    machine_.take_actions(actions_);
+    boost::container::small_vector<task, 2> tasks;
+    tasks.reserve(actions_.size());
+    for (const pool_action& a : actions_) {
+        tasks.emplace_back().action = a;
         prepare(tasks.back());
     }
     returning_ = 0;

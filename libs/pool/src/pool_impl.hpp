@@ -113,6 +113,7 @@ private:
     std::unordered_map<waiter_id, waiter> waiters_;
     waiter_id last_waiter_ = 0;
     node_id returning_ = 0; // while give_back() runs the machine: the node given back
+    std::vector<pool_action> actions_; // run()'s, under the lock
     error_code last_connect_ec_;
     diagnostics last_connect_diag_;
     std::vector<closed_waiter> closed_waiters_;
