@@ -65,13 +65,13 @@ public:
             if (!cancel) return step::turn();
             if (w.st == waiter::state::queued) { // nothing of it reached the server
                 leave_queue(impl);
-                return fail(impl, asio::error::operation_aborted, "the command was cancelled before it was sent; nothing ran");
+                return cancelled_unsent(impl, "command");
             }
             w.cancel_wanted = true; // sent: the server runs it, so cancel it there once it is the one running
             return step::turn();
         }
         if (!w.pipelined) {
-            if (cancel) return fail(impl, asio::error::operation_aborted, "the command was cancelled before it was sent; nothing ran");
+            if (cancel) return cancelled_unsent(impl, "command");
             return run_alone(impl);
         }
         // Its results are next in libpq's buffer (maybe already there).
@@ -196,11 +196,7 @@ protected:
         const bool stale = error_ == sqlstate::feature_not_supported || error_ == sqlstate::invalid_sql_statement_name;
         if (stale && !w.fixed_name && !name_.empty()) { // prepare afresh next time
             for (auto& entry : impl.statements.lru)
-                if (entry.name == name_) {
-                    entry.name.clear();
-                    entry.columns.clear();
-                    entry.described = false;
-                }
+                if (entry.name == name_) entry.forget();
         }
         return command_done(impl);
     }
@@ -368,17 +364,11 @@ protected:
             error_ = {};
             diag_ = {};
             result_ = result{};
-            cached_->name.clear();
-            cached_->columns.clear(); // the result type changed: learn it again
-            cached_->described = false;
+            cached_->forget(); // the result type changed: learn it again
             name_ = impl.next_statement_name();
             return start_stage(impl, stage::prepare);
         }
-        if (stale && cached_) { // prepare afresh next time
-            cached_->name.clear();
-            cached_->columns.clear();
-            cached_->described = false;
-        }
+        if (stale && cached_) cached_->forget(); // prepare afresh next time
         if (cached_ && !error_ && !cached_->described && result_.native_handle()) {
             const pg_result* last = result_.native_handle();
             for (int i = 0; i < PQnfields(last); ++i) cached_->columns.push_back(PQftype(last, i));

@@ -144,6 +144,12 @@ public:
         unsigned uses = 0;
         std::vector<Oid> columns; // result column types, once seen
         bool described = false;
+        // The server no longer has it, or its result type changed: prepared and described afresh.
+        void forget() noexcept {
+            name.clear();
+            columns.clear();
+            described = false;
+        }
     };
     struct statement_cache {
         std::size_t capacity = 100;

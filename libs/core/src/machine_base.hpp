@@ -5,6 +5,8 @@
 #include "driver.hpp"
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 namespace asiopg::detail {
 
@@ -72,6 +74,12 @@ protected:
     }
     step fail(connection_impl& impl, error_code ec, std::string message) {
         return fail(impl, ec, impl.client_diagnostics(std::move(message)));
+    }
+
+    // Cancelled while it waited for its turn, before anything of it was sent.
+    step cancelled_unsent(connection_impl& impl, std::string_view what) {
+        return fail(impl, asio::error::operation_aborted,
+                    "the " + std::string(what) + " was cancelled before it was sent; nothing ran");
     }
 
     // The session carries a transaction its owner abandoned: only a ROLLBACK may run.

@@ -119,10 +119,10 @@ struct pipeline_access {
             if (waiter_->st != waiter::state::turn) {
                 if (cancelled == asio::cancellation_type::none) return step::turn();
                 leave_queue(impl);
-                return fail(impl, asio::error::operation_aborted, "the pipeline was cancelled before it was sent; nothing ran");
+                return cancelled_unsent(impl, "pipeline");
             }
             if (cancelled != asio::cancellation_type::none)
-                return fail(impl, asio::error::operation_aborted, "the pipeline was cancelled before it was sent; nothing ran");
+                return cancelled_unsent(impl, "pipeline");
             return run(impl);
         }
 

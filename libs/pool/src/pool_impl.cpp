@@ -368,10 +368,7 @@ void pool_impl::give_back(node_id id, bool reset) noexcept {
         if (nd->conn.is_open()) {
             switch (nd->conn.get_transaction_status()) {
             case transaction_status::idle:
-                kind = reset && !params_.reset_query.empty() &&
-                               (params_.always_reset || nd->conn.session_changed())
-                           ? release_kind::reset
-                           : release_kind::clean;
+                kind = reset && wants_reset_query(nd->conn) ? release_kind::reset : release_kind::clean;
                 break;
             case transaction_status::in_transaction:
             case transaction_status::in_error:
@@ -390,14 +387,17 @@ void pool_impl::give_back(node_id id, bool reset) noexcept {
     }
 }
 
+// The reset query runs when the session may have changed (or always, if so configured).
+bool pool_impl::wants_reset_query(const connection& conn) const noexcept {
+    return !params_.reset_query.empty() && (params_.always_reset || conn.session_changed());
+}
+
 void pool_impl::reset(node_id id, const std::shared_ptr<node>& nd) {
     connection& conn = nd->conn;
     transaction_status ts = conn.get_transaction_status();
     std::string sql;
     if (ts == transaction_status::in_transaction || ts == transaction_status::in_error) sql = "ROLLBACK";
-    // The reset query runs when the session may have changed (or always, if so configured).
-    const bool full = !params_.reset_query.empty() && !nd->rollback_only &&
-                      (params_.always_reset || conn.session_changed());
+    const bool full = !nd->rollback_only && wants_reset_query(conn);
     if (full) sql += sql.empty() ? params_.reset_query : "; " + params_.reset_query;
     nd->rollback_only = false;
     auto timer = guard(nd, conn, nd->strand, params_.connect_timeout);

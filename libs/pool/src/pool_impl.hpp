@@ -95,6 +95,7 @@ private:
     void grant(task& t);
     void deliver(waiter w, error_code ec, pooled_connection pc);
     void reset(node_id id, const std::shared_ptr<node>& nd);
+    bool wants_reset_query(const connection& conn) const noexcept;
     void check(node_id id, const std::shared_ptr<node>& nd);
     template <class F> void with_lock(F&& f);
     template <class Handler, class... Args> void post_completion(Handler h, work_guard work, Args... args);
