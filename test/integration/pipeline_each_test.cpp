@@ -8,6 +8,7 @@
 #include <asiopg/pipeline.hpp>
 
 #include "cancel.hpp"
+#include "pipeline_outcome.hpp"
 #include "server.hpp"
 #include "session.hpp"
 #include "styles.hpp"
@@ -49,15 +50,6 @@ outcome<no_value> run_each(session& s, const asiopg::pipeline& p, received& got,
                            steady::duration deadline = default_deadline) {
     return run<no_value>(st, s.ctx, [&](auto&& tok) { return s.conn.async_execute_each(p, got.sink(), tok); },
                          deadline);
-}
-
-std::string describe(const pipeline_result& r) {
-    return r.ok() ? std::string("ok") : r.error.message() + " / " + r.diag.to_string();
-}
-
-int int_of(const pipeline_result& r) {
-    BOOST_TEST_REQUIRE(r.ok(), describe(r));
-    return r.value.at(0).at(0).as<int>();
 }
 
 int one(session& s) { return s.query("SELECT 1").at(0).at(0).as<int>(); }

@@ -8,6 +8,7 @@
 #include <asiopg/pipeline.hpp>
 
 #include "cancel.hpp"
+#include "pipeline_outcome.hpp"
 #include "server.hpp"
 #include "session.hpp"
 #include "styles.hpp"
@@ -56,15 +57,6 @@ struct raw_outcome {
         };
     }
 };
-
-std::string describe(const pipeline_result& r) {
-    return r.ok() ? std::string("ok") : r.error.message() + " / " + r.diag.to_string();
-}
-
-int int_of(const pipeline_result& r) {
-    BOOST_TEST_REQUIRE(r.ok(), describe(r));
-    return r.value.at(0).at(0).as<int>();
-}
 
 int one(session& s) { return s.query("SELECT 1").at(0).at(0).as<int>(); }
 
