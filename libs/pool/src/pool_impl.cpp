@@ -316,6 +316,10 @@ void pool_impl::acquire(diagnostics* out, acquire_handler h) {
 
 void pool_impl::grant(task& t) {
     if (!t.w) return; // cannot happen: every granted waiter is known
+    // Straight from its last user, without a hook to run: nothing touches the connection here,
+    // so no hop through its strand (the completion is posted to the waiter's executor anyway).
+    if (t.handed_over && !params_.on_acquire)
+        return deliver(std::move(*t.w), {}, pooled_connection(shared_from_this(), &t.nd->conn, t.action.node));
     asio::dispatch(t.nd->strand, [self = shared_from_this(), id = t.action.node, info = t.action.waiter, nd = t.nd,
                                   w = std::make_shared<waiter>(std::move(*t.w)), probe = !t.handed_over]() mutable {
         // An idle connection may have died meanwhile (terminated backend, server restart): the
