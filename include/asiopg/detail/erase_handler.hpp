@@ -6,10 +6,13 @@
 // Boost 1.81's any_completion_handler answers every query of its associated executor by
 // building a new any_completion_executor around the handler's own executor. When that is an
 // any_io_executor (a C++20 coroutine's, a spawn's), the new one does not fit in place and is
-// heap-allocated — several times per socket wait, a large part of a short query's CPU. Given
-// the plain io_context executor inside the any_io_executor instead (the same executor, so the
-// same behaviour), the handler answers with an executor that fits in place.
+// heap-allocated — several times per socket wait, a large part of a short query's CPU. The
+// same goes for a composed operation whose handler is an any_completion_handler (its executor is
+// then an any_completion_executor built around the candidate). Given the plain io_context
+// executor inside either instead (the same executor, so the same behaviour), the handler
+// answers with an executor that fits in place.
 
+#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -39,9 +42,13 @@ template <class Sig, class Handler>
 boost::asio::any_completion_handler<Sig> erase_handler(Handler&& h) {
     namespace asio = boost::asio;
     using handler_type = std::decay_t<Handler>;
-    if constexpr (std::is_same_v<asio::associated_executor_t<handler_type>, asio::any_io_executor>) {
-        asio::any_io_executor ex = asio::get_associated_executor(h);
-        if (auto* io = ex.target<asio::io_context::executor_type>()) {
+    using executor = asio::associated_executor_t<handler_type>;
+    if constexpr (std::is_same_v<handler_type, asio::any_completion_handler<Sig>>) {
+        return std::forward<Handler>(h); // already erased
+    } else if constexpr (std::is_same_v<executor, asio::any_io_executor> ||
+                         std::is_same_v<executor, asio::any_completion_executor>) {
+        executor ex = asio::get_associated_executor(h);
+        if (auto* io = ex.template target<asio::io_context::executor_type>()) {
             return asio::any_completion_handler<Sig>(
                 with_executor<handler_type, asio::io_context::executor_type>{std::forward<Handler>(h), *io});
         }

@@ -89,7 +89,7 @@ struct pool_execute_op {
                 return asio::post(ex, std::move(self)); // never inline
             }
             auto pool_copy = pool;
-            return pool_copy->acquire(diag, std::move(self));
+            return pool_copy->acquire(diag, detail::erase_handler<void(error_code, pooled_connection)>(std::move(self)));
         }
         // The parameters could not be encoded: nothing was sent.
         if (diag) *diag = data->refused->get_diagnostics();

@@ -4,6 +4,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/container/small_vector.hpp>
@@ -59,11 +60,22 @@ std::shared_ptr<asio::steady_timer> guard(const std::shared_ptr<void>& keep, con
 
 } // namespace
 
+// The pool's executor as the default executor of the handlers it completes. An
+// any_completion_handler converts the default it is given into an any_completion_executor at
+// every query: from one already of that type (and holding the plain io_context executor, when
+// that is what the pool runs on) the conversion is a copy, not a heap allocation.
+namespace {
+asio::any_completion_executor completion_executor_of(const asio::any_io_executor& ex) {
+    if (auto* io = ex.target<asio::io_context::executor_type>()) return asio::any_completion_executor(*io);
+    return asio::any_completion_executor(ex);
+}
+} // namespace
+
 // Runs `h(args…)` later on its associated executor (the pool's by default), never inline. The
 // handler's cancellation slot is cleared first: the waiter is no longer cancellable.
 template <class Handler, class... Args>
 void pool_impl::post_completion(Handler h, work_guard work, Args... args) {
-    auto ex = asio::get_associated_executor(h, ex_);
+    auto ex = asio::get_associated_executor(h, default_completion_ex_);
     asio::post(ex_, asio::bind_executor(ex, [h = std::move(h), work = std::move(work), ... args = std::move(args)]() mutable {
                    auto slot = h.get_cancellation_slot();
                    if (slot.is_connected()) slot.clear();
@@ -74,11 +86,13 @@ void pool_impl::post_completion(Handler h, work_guard work, Args... args) {
 
 template <class Handler>
 pool_impl::work_guard pool_impl::track(const Handler& h) const {
-    return asio::prefer(work_guard(asio::get_associated_executor(h, ex_)), asio::execution::outstanding_work.tracked);
+    return asio::prefer(work_guard(asio::get_associated_executor(h, default_completion_ex_)),
+                        asio::execution::outstanding_work.tracked);
 }
 
 pool_impl::pool_impl(executor_type ex, pool_params params)
-    : ex_(std::move(ex)), params_(std::move(params)), machine_(limits_of(params_)), timer_(ex_) {}
+    : ex_(std::move(ex)), default_completion_ex_(completion_executor_of(ex_)), params_(std::move(params)),
+      machine_(limits_of(params_)), timer_(ex_) {}
 
 template <class F>
 void pool_impl::with_lock(F&& f) {

@@ -104,6 +104,7 @@ private:
     void run_hook(const connection_hook& hook, const std::shared_ptr<node>& nd, const char* name, Finish finish);
 
     const executor_type ex_;
+    const boost::asio::any_completion_executor default_completion_ex_; // ex_, for handler queries
     const pool_params params_;
     mutable std::mutex mtx_;
     pool_machine machine_;
