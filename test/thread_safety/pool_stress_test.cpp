@@ -38,7 +38,8 @@ struct counters {
     std::atomic<int> ok{0}, wrong{0}, errors{0}, cancelled{0}, finished{0};
 };
 
-asio::awaitable<void> borrower(connection_pool& pool, int task, int rounds, counters& c) {
+// `one_shot`: how many rounds in three use the pool's async_execute (the others borrow).
+asio::awaitable<void> borrower(connection_pool& pool, int task, int rounds, int one_shot, counters& c) {
     auto ex = co_await asio::this_coro::executor;
     for (int i = 0; i < rounds; ++i) {
         const int value = task * 1000 + i;
@@ -63,7 +64,7 @@ asio::awaitable<void> borrower(connection_pool& pool, int task, int rounds, coun
                 }
                 result r = co_await conn->async_execute("SELECT $1::int", params(value), asio::use_awaitable);
                 (r.at(0).at(0).as<int>() == value ? c.ok : c.wrong)++;
-            } else if (i % 3 == 0) {
+            } else if (i % 3 < one_shot) {
                 result r = co_await pool.async_execute("SELECT $1::int", params(value), asio::use_awaitable);
                 (r.at(0).at(0).as<int>() == value ? c.ok : c.wrong)++;
             } else {
@@ -84,7 +85,8 @@ using steady = std::chrono::steady_clock;
 
 } // namespace
 
-ASIOPG_TEST_CASE(two_hundred_tasks_four_threads_one_pool) {
+// 200 tasks, 10 rounds each, on 4 threads; `multiplex`: pool_params::max_statements_per_connection.
+static void stress(std::size_t multiplex, int one_shot) {
     asio::io_context ctx;
     pool_params p;
     p.connect.conninfo = test::tcp_conninfo();
@@ -92,6 +94,7 @@ ASIOPG_TEST_CASE(two_hundred_tasks_four_threads_one_pool) {
     p.max_size = 8;
     p.acquire_timeout = 20s;
     p.reset_query.clear(); // keep the round trips for the queries: rollback only
+    p.max_statements_per_connection = multiplex;
     connection_pool pool(ctx, p);
 
     counters c;
@@ -100,7 +103,7 @@ ASIOPG_TEST_CASE(two_hundred_tasks_four_threads_one_pool) {
     // another thread (Asio's rule for cancellation signals), and the pool completes each
     // acquire on the waiter's executor.
     for (int t = 0; t < tasks; ++t)
-        asio::co_spawn(asio::make_strand(ctx), borrower(pool, t, rounds, c), asio::detached);
+        asio::co_spawn(asio::make_strand(ctx), borrower(pool, t, rounds, one_shot, c), asio::detached);
 
     std::atomic<bool> done{false};
     std::atomic<std::size_t> largest{0}; // Boost.Test assertions are for the main thread only
@@ -127,6 +130,8 @@ ASIOPG_TEST_CASE(two_hundred_tasks_four_threads_one_pool) {
     BOOST_TEST(c.errors.load() == 0);
     BOOST_TEST(c.ok.load() + c.cancelled.load() == tasks * rounds);
     BOOST_TEST(s.acquire_cancellations <= static_cast<std::uint64_t>(c.cancelled.load()));
+    if (multiplex > 1) BOOST_TEST(s.shared_acquires > 0u);
+    else BOOST_TEST(s.shared_acquires == 0u);
 
     // Shut down from another thread while the context runs.
     std::promise<void> closed;
@@ -141,6 +146,12 @@ ASIOPG_TEST_CASE(two_hundred_tasks_four_threads_one_pool) {
     ctx.stop();
     for (auto& t : threads) t.join();
 }
+
+ASIOPG_TEST_CASE(two_hundred_tasks_four_threads_one_pool) { stress(1, 1); }
+
+// The same with statements sharing connections: they run on each connection's strand and hop
+// back to their task's strand; the last one's return is looked at on the connection's strand.
+ASIOPG_TEST_CASE(two_hundred_tasks_four_threads_one_multiplexed_pool) { stress(4, 2); }
 
 // terminate() breaks a borrowed connection while its borrower uses it on another thread: it must
 // not touch the connection's state there (it shuts the socket down; the borrower's thread closes).

@@ -454,4 +454,173 @@ ASIOPG_TEST_CASE(zero_timeout_waiter_requeued_after_lost_is_not_left_waiting_for
                            << (m.waiting() ? "infinite" : "-") << "), waiting() == " << m.waiting());
 }
 
+// ---- sharing (pool_params::max_statements_per_connection) ----
+
+namespace {
+// A pool of `size` open connections, sharing up to `shared` statements on each.
+fake_pool sharing_pool(std::size_t size, std::size_t shared) {
+    auto l = limits(size, size);
+    l.max_shared = shared;
+    fake_pool p(l);
+    p.m.start(p.now);
+    p.open_all();
+    return p;
+}
+} // namespace
+
+ASIOPG_TEST_CASE(shareable_waiters_join_the_least_used_connection_only_when_none_is_idle) {
+    fake_pool p = sharing_pool(2, 3);
+    p.m.acquire(1, p.now, true);
+    p.m.acquire(2, p.now, true);
+    auto a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 2u);
+    BOOST_TEST((!a[0].shared && !a[1].shared)); // idle connections first
+    const node_id n1 = a[0].node, n2 = a[1].node;
+    BOOST_TEST(n1 != n2);
+    p.m.acquire(3, p.now, true);
+    a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].kind == pool_action::grant);
+    BOOST_TEST(a[0].shared);
+    const node_id busier = a[0].node;
+    p.m.acquire(4, p.now, true); // to the other one: it has one user, `busier` two
+    a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].node == (busier == n1 ? n2 : n1));
+    p.m.acquire(5, p.now, true);
+    p.m.acquire(6, p.now, true);
+    BOOST_TEST(p.take().size() == 2u); // three on each now
+    p.m.acquire(7, p.now, true);
+    BOOST_TEST(p.take().empty()); // full: it waits
+    BOOST_TEST(p.m.waiting() == 1u);
+    BOOST_TEST(p.m.counters().shared_acquires == 4u);
+    BOOST_TEST(p.m.counters().acquires == 6u);
+    BOOST_TEST(p.m.count(pool_machine::node_state::borrowed) == 2u);
+    // A user leaving makes room for the waiter, which joins at once.
+    BOOST_TEST(!p.m.leave(n1, p.now));
+    a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].waiter.id == 7u);
+    BOOST_TEST(a[0].shared);
+    BOOST_TEST(a[0].node == n1);
+}
+
+ASIOPG_TEST_CASE(a_connection_goes_back_when_its_last_user_leaves) {
+    fake_pool p = sharing_pool(1, 4);
+    p.m.acquire(1, p.now, true);
+    p.m.acquire(2, p.now, true);
+    auto a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 2u);
+    const node_id n = a[0].node;
+    BOOST_TEST(!p.m.leave(n, p.now));
+    BOOST_TEST(p.m.leave(n, p.now)); // the last: the shell looks at it and reports
+    // Nobody joins a connection its last user is giving back.
+    p.m.acquire(3, p.now, true);
+    BOOST_TEST(p.take().empty());
+    p.m.released(n, release_kind::clean, p.now);
+    a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].waiter.id == 3u);
+    BOOST_TEST(!a[0].shared);
+    BOOST_TEST(a[0].handed_over); // straight from its last user: no liveness check
+}
+
+ASIOPG_TEST_CASE(without_sharing_or_for_acquires_nothing_is_shared) {
+    fake_pool one = sharing_pool(1, 1); // max_shared 1: shareable means nothing
+    one.m.acquire(1, one.now, true);
+    one.m.acquire(2, one.now, true);
+    BOOST_TEST(one.take().size() == 1u);
+    BOOST_TEST(one.m.waiting() == 1u);
+
+    fake_pool p = sharing_pool(1, 4);
+    p.m.acquire(1, p.now, false); // async_acquire: exclusive
+    p.m.acquire(2, p.now, true);
+    BOOST_TEST(p.take().size() == 1u);
+    BOOST_TEST(p.m.waiting() == 1u);
+    fake_pool q = sharing_pool(1, 4);
+    q.m.acquire(1, q.now, true);
+    q.m.acquire(2, q.now, false); // an acquire never joins a shared connection
+    BOOST_TEST(q.take().size() == 1u);
+    BOOST_TEST(q.m.waiting() == 1u);
+}
+
+ASIOPG_TEST_CASE(an_exclusive_waiter_is_served_in_turn_and_blocks_sharing_behind_it) {
+    fake_pool p = sharing_pool(1, 4);
+    p.m.acquire(1, p.now, true);
+    node_id n = p.take().at(0).node;
+    p.m.acquire(2, p.now, false); // waits for the connection to drain
+    p.m.acquire(3, p.now, true);  // does not jump the queue onto the shared connection
+    BOOST_TEST(p.take().empty());
+    BOOST_TEST(p.m.leave(n, p.now));
+    p.m.released(n, release_kind::clean, p.now);
+    auto a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].waiter.id == 2u);
+    BOOST_TEST(!a[0].shared);
+    BOOST_TEST(p.m.waiting() == 1u);
+    p.m.released(n, release_kind::clean, p.now);
+    a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].waiter.id == 3u);
+}
+
+ASIOPG_TEST_CASE(a_connection_handed_to_a_shareable_waiter_takes_the_shareable_ones_behind_it) {
+    fake_pool p = sharing_pool(1, 3);
+    p.m.acquire(1, p.now, false);
+    node_id n = p.take().at(0).node;
+    for (waiter_id w = 2; w <= 6; ++w) p.m.acquire(w, p.now, true);
+    BOOST_TEST(p.take().empty());
+    p.m.released(n, release_kind::clean, p.now);
+    auto grants = fake_pool::waiters(p.take(), pool_action::grant);
+    BOOST_TEST((grants == std::vector<waiter_id>{2, 3, 4})); // up to max_shared at once
+    BOOST_TEST(p.m.waiting() == 2u);
+}
+
+ASIOPG_TEST_CASE(sharing_waits_for_growth_first) {
+    auto l = limits(0, 2);
+    l.max_shared = 4;
+    fake_pool p(l);
+    p.m.start(p.now);
+    p.m.acquire(1, p.now, true);
+    auto opens = fake_pool::nodes(p.take(), pool_action::open);
+    BOOST_TEST_REQUIRE(opens.size() == 1u);
+    p.m.opened(opens[0], open_outcome::ok, p.now);
+    BOOST_TEST(fake_pool::waiters(p.take(), pool_action::grant).size() == 1u);
+    // Below max_size: the next one gets a connection of its own.
+    p.m.acquire(2, p.now, true);
+    opens = fake_pool::nodes(p.take(), pool_action::open);
+    BOOST_TEST(opens.size() == 1u);
+    BOOST_TEST(p.m.counters().shared_acquires == 0u);
+    // At max_size, but the second waits before it (for the connection being opened): the third
+    // waits too, and joins the second on the new connection.
+    p.m.acquire(3, p.now, true);
+    BOOST_TEST(p.take().empty());
+    p.m.opened(opens[0], open_outcome::ok, p.now);
+    auto a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 2u);
+    BOOST_TEST((a[0].waiter.id == 2u && !a[0].shared));
+    BOOST_TEST((a[1].waiter.id == 3u && a[1].shared && a[1].node == opens[0]));
+    // The only waiter, at max_size: joins at once.
+    p.m.acquire(4, p.now, true);
+    a = p.take();
+    BOOST_TEST_REQUIRE(a.size() == 1u);
+    BOOST_TEST(a[0].shared);
+}
+
+ASIOPG_TEST_CASE(cleared_or_terminated_shared_connections_take_no_one_new) {
+    fake_pool p = sharing_pool(1, 4);
+    p.m.acquire(1, p.now, true);
+    node_id n = p.take().at(0).node;
+    p.m.clear(p.now); // doomed: closed when it comes back
+    p.take();
+    p.m.acquire(2, p.now, true);
+    auto a = p.take();
+    for (const auto& x : a) BOOST_TEST(x.kind != pool_action::grant);
+    BOOST_TEST(p.m.waiting() == 1u);
+    BOOST_TEST(p.m.leave(n, p.now));
+    p.m.released(n, release_kind::clean, p.now);
+    a = p.take();
+    BOOST_TEST(fake_pool::nodes(a, pool_action::close).size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

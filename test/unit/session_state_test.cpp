@@ -44,4 +44,19 @@ ASIOPG_TEST_CASE(statements_with_session_effects_change_it) {
     }
 }
 
+ASIOPG_TEST_CASE(sharing_a_connection_takes_one_statement_of_plain_data_access) {
+    using asiopg::detail::may_share_connection;
+    for (std::string_view sql : {"SELECT $1::int", "  select 1;  ", "(SELECT 1) UNION (SELECT 2)",
+                                 "/* c */ INSERT INTO t VALUES ($1) RETURNING id", "UPDATE t SET v = 1",
+                                 "DELETE FROM t", "WITH x AS (SELECT 1) SELECT * FROM x", "VALUES (1)", "TABLE t",
+                                 "SHOW search_path", "-- c\nSELECT pg_sleep(1)", "merge into t using s on true when matched then delete"})
+        BOOST_TEST(may_share_connection(sql), sql);
+    for (std::string_view sql : {"", "  ", "BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK", "SAVEPOINT s",
+                                 "COPY t FROM STDIN", "SET search_path = x", "SELECT 1; SELECT 2", "SELECT ';'",
+                                 "SELECT set_config('a.b', '1', false)", "SELECT nextval('s')",
+                                 "SELECT 1 INTO t2", "LISTEN ch", "CREATE TABLE t (i int)", "/* open",
+                                 "; SELECT 1", "selectx 1"})
+        BOOST_TEST(!may_share_connection(sql), sql);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

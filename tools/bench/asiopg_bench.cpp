@@ -3,6 +3,7 @@
 //
 // Usage: asiopg-bench W1|W2|W3|W4|W5   (connects with libpq's PGHOST, PGPORT, PGUSER,
 // PGPASSWORD, PGDATABASE). Prints one RESULT line; exit status 1 on any error.
+// ASIOPG_BENCH_MULTIPLEX=n runs W3 with pool_params::max_statements_per_connection = n.
 
 #include "workloads.hpp"
 
@@ -19,6 +20,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -84,6 +86,10 @@ asio::awaitable<void> w3() {
     asiopg::pool_params params;
     params.min_size = bench::w3_connections;
     params.max_size = bench::w3_connections;
+    // ASIOPG_BENCH_MULTIPLEX=n: statements share connections, n at most on each (not the
+    // default, nor what rawpq-bench does: tools/bench/run does not set it).
+    if (const char* m = std::getenv("ASIOPG_BENCH_MULTIPLEX"))
+        params.max_statements_per_connection = std::strtoul(m, nullptr, 10);
     asiopg::connection_pool pool(ex, params);
     {
         // Open all ten before the clock starts (raw libpq connects its ten beforehand too).

@@ -94,10 +94,25 @@ struct diagnostics_initiation {
     }
 };
 
+// Internal token adapter: the operation writes its diagnostics to `*out` (for a pool's
+// statement on a connection shared with others, whose get_diagnostics() may tell a neighbour's
+// by the time its handler runs). `Token` must report errors as error_code.
+template <class Token>
+struct diagnostics_to {
+    diagnostics* out;
+    Token token;
+};
+template <class T> struct is_diagnostics_to : std::false_type {};
+template <class T> struct is_diagnostics_to<diagnostics_to<T>> : std::true_type {};
+
 /// Starts an operation of signature `Sig` (beginning with error_code) with any completion token.
 template <class Sig, class Initiation, class Token, class... Args>
 auto initiate(Initiation&& init, Token&& token, Args&&... args) {
-    if constexpr (is_cancel_after<std::decay_t<Token>>::value) {
+    if constexpr (is_diagnostics_to<std::decay_t<Token>>::value) {
+        static_assert(!throws_diagnostics_v<decltype(token.token)> && !is_yield_token<std::decay_t<decltype(token.token)>>::value);
+        return asio::async_initiate<decltype(token.token), Sig>(std::forward<Initiation>(init), token.token, token.out,
+                                                                std::forward<Args>(args)...);
+    } else if constexpr (is_cancel_after<std::decay_t<Token>>::value) {
         // cancel_after(d, token): the timeout wraps the operation's own handler, inside any
         // conversion of errors to exceptions, so that its expiry is reported as a timeout.
         return initiate<Sig>(timeout_initiation<std::decay_t<Initiation>>{std::forward<Initiation>(init),

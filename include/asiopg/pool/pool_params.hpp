@@ -87,6 +87,22 @@ struct pool_params {
     /// Run `reset_query` on every returned connection, changed or not: for applications whose
     /// own functions change settings (unseen by `session_changed()`).
     bool always_reset = false;
+
+    /// Statements of `connection_pool::async_execute` in flight on one connection at once, at
+    /// most (multiplexing, as Npgsql's `Multiplexing=true`). 1 (the default): each statement
+    /// borrows a connection of its own. Above 1: when no connection is idle and the pool is at
+    /// `max_size`, a statement that can share (one statement of plain data access — SELECT,
+    /// WITH, VALUES, TABLE, INSERT, UPDATE, DELETE, MERGE, SHOW — that changes no session state
+    /// and controls no transaction) joins the least busy connection lent to such statements,
+    /// instead of waiting for one to come back: it is pipelined behind the statements already
+    /// there, each in its own implicit transaction (see "Sharing a connection" in the tutorial).
+    /// Under load the server then reads and answers several statements per round trip.
+    /// Costs: a joined statement waits behind its neighbours (a slow one delays it; the acquire
+    /// timeout does not bound that wait), and the pool does not grow for it. A waiter that may
+    /// not share (`async_acquire`, another statement) is served first come, first served: the
+    /// statements behind it wait too, and the connection it waits for drains to it.
+    /// `async_acquire` never shares. Ignored while `on_acquire` is set.
+    std::size_t max_statements_per_connection = 1;
 };
 
 } // namespace asiopg

@@ -25,6 +25,9 @@ struct pool_stats {
     std::uint64_t resets = 0;                ///< connections reset on return
     std::uint64_t health_check_failures = 0;
     std::uint64_t dead_on_acquire = 0;       ///< idle connections found dead when about to be handed out
+    /// `async_execute` statements that joined a connection other statements were using
+    /// (`pool_params::max_statements_per_connection`); also counted in `acquires`.
+    std::uint64_t shared_acquires = 0;
     std::chrono::nanoseconds acquire_wait_total{0}; ///< summed over all acquires handed a connection
     std::chrono::nanoseconds acquire_wait_max{0};
 };

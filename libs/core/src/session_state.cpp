@@ -52,6 +52,28 @@ bool names_session_function(std::string_view word, bool any_case) noexcept {
     return false;
 }
 
+// Past the blanks, opening parentheses and comments before a statement's first keyword: the
+// keyword's first letter, a `;` (an empty statement), `end`, or nullptr when something else
+// comes first (or a comment is not closed).
+const char* skip_to_keyword(const char* p, const char* end) noexcept {
+    while (p != end) {
+        char c = *p;
+        if (is_space(c) || c == '(') {
+            ++p;
+        } else if (c == '-' && end - p > 1 && p[1] == '-') {
+            p = std::find(p, end, '\n');
+        } else if (c == '/' && end - p > 1 && p[1] == '*') {
+            std::string_view rest(p + 2, static_cast<std::size_t>(end - p - 2));
+            std::size_t close = rest.find("*/"); // nested comments: what follows reads as unknown
+            if (close == std::string_view::npos) return nullptr;
+            p += 2 + close + 2;
+        } else {
+            return is_letter(c) || c == ';' ? p : nullptr;
+        }
+    }
+    return end;
+}
+
 } // namespace
 
 // One pass over the text, word by word: it runs for every statement a connection executes.
@@ -69,23 +91,9 @@ bool may_change_session(std::string_view sql) noexcept {
             continue;
         }
         if (at_start) {
-            // Before the keyword: blanks, opening parentheses and comments.
-            if (is_space(c) || c == '(') {
-                ++p;
-                continue;
-            }
-            if (c == '-' && end - p > 1 && p[1] == '-') {
-                p = std::find(p, end, '\n');
-                continue;
-            }
-            if (c == '/' && end - p > 1 && p[1] == '*') {
-                std::string_view rest(p + 2, static_cast<std::size_t>(end - p - 2));
-                std::size_t close = rest.find("*/"); // nested comments: what follows reads as unknown
-                if (close == std::string_view::npos) return true;
-                p += 2 + close + 2;
-                continue;
-            }
-            if (!is_letter(c)) return true;
+            p = skip_to_keyword(p, end);
+            if (p == nullptr) return true;
+            if (p == end || *p == ';') continue;
         } else if (!is_word_char(c)) {
             ++p;
             continue;
@@ -109,6 +117,28 @@ bool may_change_session(std::string_view sql) noexcept {
         }
     }
     return false;
+}
+
+bool may_share_connection(std::string_view sql) noexcept {
+    const char* end = sql.data() + sql.size();
+    // One statement: a `;` only at the end.
+    if (std::size_t semi = sql.find(';'); semi != std::string_view::npos) {
+        const char* after = sql.data() + semi + 1;
+        if (!std::all_of(after, end, is_space)) return false;
+        end = sql.data() + semi;
+    }
+    const char* p = skip_to_keyword(sql.data(), end);
+    if (p == nullptr || p == end) return false;
+    const char* w = p;
+    while (p != end && is_word_char(*p)) ++p;
+    std::string_view word(w, static_cast<std::size_t>(p - w));
+    if (word.size() > 6) return false; // longer than any keyword below
+    char buf[32];
+    std::string_view kw = lowered(word, buf);
+    constexpr std::array<std::string_view, 9> data_access = {"select", "with",   "values", "table", "insert",
+                                                             "update", "delete", "merge",  "show"};
+    if (std::find(data_access.begin(), data_access.end(), kw) == data_access.end()) return false;
+    return !may_change_session(sql);
 }
 
 } // namespace asiopg::detail

@@ -16,6 +16,12 @@ namespace asiopg::detail {
 // Functions of the user's own that change settings are not seen.
 bool may_change_session(std::string_view sql) noexcept;
 
+// True for one statement (a `;` only at its end) of plain data access — SELECT, WITH, VALUES,
+// TABLE, INSERT, UPDATE, DELETE, MERGE, SHOW — that may_change_session() passes: what a pool may
+// pipeline onto a connection other such statements are using. Not transaction control (it would
+// open or end a transaction around its neighbours), not COPY (it holds the connection).
+bool may_share_connection(std::string_view sql) noexcept;
+
 } // namespace asiopg::detail
 
 #endif

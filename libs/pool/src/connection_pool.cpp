@@ -2,9 +2,14 @@
 #include <asiopg/pool/connection_pool.hpp>
 
 #include "pool_impl.hpp"
+#include "../../core/src/session_state.hpp" // may_share_connection: core's, compiled there
 
 #include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/compose.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 namespace asiopg {
@@ -71,12 +76,14 @@ struct pool_execute_op {
         std::string sql;
         std::optional<param_buffer> ps;
         std::optional<error_with_diagnostics> refused;
+        diagnostics diag; // of a statement on a shared connection
     };
     std::shared_ptr<detail::pool_impl> pool;
     std::unique_ptr<statement_data> data;
     diagnostics* diag;
     pooled_connection conn{};
     bool started = false;
+    bool shareable = false; // may join a connection other statements are using
 
     template <class Self>
     void operator()(Self& self) {
@@ -88,8 +95,10 @@ struct pool_execute_op {
                 auto ex = pool->get_executor();
                 return asio::post(ex, std::move(self)); // never inline
             }
+            shareable = pool->multiplexing() && detail::may_share_connection(data->sql);
             auto pool_copy = pool;
-            return pool_copy->acquire(diag, detail::erase_handler<void(error_code, pooled_connection)>(std::move(self)));
+            return pool_copy->acquire(diag, detail::erase_handler<void(error_code, pooled_connection)>(std::move(self)),
+                                      shareable);
         }
         // The parameters could not be encoded: nothing was sent.
         if (diag) *diag = data->refused->get_diagnostics();
@@ -100,15 +109,32 @@ struct pool_execute_op {
     void operator()(Self& self, error_code ec, pooled_connection c) {
         if (ec) return self.complete(ec, result{});
         conn = std::move(c);
-        connection& cn = *conn;
-        statement_data& d = *data;
-        if (d.ps) cn.async_execute(d.sql, *d.ps, std::move(self));
-        else cn.async_execute(d.sql, std::move(self));
+        connection* cn = &*conn;
+        statement_data* d = data.get();
+        if (!shareable) return start(*cn, *d, std::move(self));
+        // Other statements may be using this connection, with other executors (threads): they all
+        // run on its strand (its executor) and hop back to their own executor to complete. The
+        // caller's cancellation slot still reaches the statement.
+        auto strand = cn->get_executor();
+        auto slot = self.get_cancellation_state().slot();
+        asio::dispatch(strand, [cn, d, strand, slot, self = std::move(self)]() mutable {
+            auto back = [self = std::move(self)](error_code ec, result r) mutable {
+                asio::dispatch(asio::append(std::move(self), ec, std::move(r)));
+            };
+            auto h = asio::bind_cancellation_slot(slot, asio::bind_executor(strand, std::move(back)));
+            start(*cn, *d, detail::diagnostics_to<decltype(h)>{&d->diag, std::move(h)});
+        });
+    }
+
+    template <class Self>
+    static void start(connection& cn, statement_data& d, Self&& self) {
+        if (d.ps) cn.async_execute(d.sql, *d.ps, std::forward<Self>(self));
+        else cn.async_execute(d.sql, std::forward<Self>(self));
     }
 
     template <class Self>
     void operator()(Self& self, error_code ec, result r) {
-        if (ec && diag) *diag = conn->get_diagnostics();
+        if (ec && diag) *diag = shareable ? std::move(data->diag) : conn->get_diagnostics();
         conn.release();
         self.complete(ec, std::move(r));
     }
@@ -123,7 +149,7 @@ void connection_pool::async_execute_erased(impl_ptr impl, std::string sql, std::
     asio::async_compose<handler<void(error_code, result)>, void(error_code, result)>(
         pool_execute_op{std::move(impl),
                         std::make_unique<pool_execute_op::statement_data>(
-                            pool_execute_op::statement_data{std::move(sql), std::move(ps), std::move(refused)}),
+                            pool_execute_op::statement_data{std::move(sql), std::move(ps), std::move(refused), {}}),
                         diag},
         h, ex);
 }

@@ -35,6 +35,8 @@ pool_limits limits_of(const pool_params& p) {
     l.max_lifetime = non_negative(p.max_lifetime);
     l.max_idle_time = non_negative(p.max_idle_time);
     l.health_check_interval = non_negative(p.health_check_interval);
+    // on_acquire prepares a connection for one user: statements joining it would skip it.
+    l.max_shared = p.on_acquire ? 1 : std::max<std::size_t>(p.max_statements_per_connection, 1);
     return l;
 }
 
@@ -117,7 +119,6 @@ void pool_impl::run(lock& lk) {
         tasks.emplace_back().action = a;
         prepare(tasks.back());
     }
-    returning_ = 0;
     rearm();
     std::vector<closed_waiter> closed;
     if (machine_.finished()) {
@@ -141,8 +142,8 @@ void pool_impl::prepare(task& t) {
         auto it = nodes_.find(a.node);
         if (it == nodes_.end()) break;
         t.nd = it->second;
-        // A borrowed connection stays known until its handle comes back (terminate()).
-        if (t.nd->borrowed) t.nd->terminated = true;
+        // A borrowed connection stays known until its handles come back (terminate()).
+        if (t.nd->users > 0) t.nd->terminated = true;
         else nodes_.erase(it);
         break;
     }
@@ -155,8 +156,8 @@ void pool_impl::prepare(task& t) {
         }
         if (a.kind == pool_action::grant) {
             t.nd = nodes_.at(a.node);
-            t.nd->borrowed = true;
-            t.handed_over = a.node == returning_;
+            ++t.nd->users;
+            if (a.waiter.shareable) t.nd->shared = true;
             break;
         }
         switch (a.failure) {
@@ -312,7 +313,7 @@ void pool_impl::opened(node_id id, error_code ec, diagnostics diag) {
 
 // ---- acquiring ----
 
-void pool_impl::acquire(diagnostics* out, acquire_handler h) {
+void pool_impl::acquire(diagnostics* out, acquire_handler h, bool shareable) {
     lock lk(mtx_);
     waiter_id id = ++last_waiter_;
     auto slot = h.get_cancellation_slot();
@@ -324,25 +325,27 @@ void pool_impl::acquire(diagnostics* out, acquire_handler h) {
                 if (auto self = weak.lock()) self->with_lock([&](pool_time now) { self->machine_.cancel(id, now); });
             });
     }
-    machine_.acquire(id, pool_clock::now());
+    machine_.acquire(id, pool_clock::now(), shareable);
     run(lk);
 }
 
 void pool_impl::grant(task& t) {
     if (!t.w) return; // cannot happen: every granted waiter is known
-    // Straight from its last user, without a hook to run: nothing touches the connection here,
-    // so no hop through its strand (the completion is posted to the waiter's executor anyway).
-    if (t.handed_over && !params_.on_acquire)
+    // Straight from its last user without a hook to run, or joining its users: nothing touches
+    // the connection here, so no hop through its strand (the completion is posted to the
+    // waiter's executor anyway).
+    if (t.action.shared || (t.action.handed_over && !params_.on_acquire))
         return deliver(std::move(*t.w), {}, pooled_connection(shared_from_this(), &t.nd->conn, t.action.node));
     asio::dispatch(t.nd->strand, [self = shared_from_this(), id = t.action.node, info = t.action.waiter, nd = t.nd,
-                                  w = std::make_shared<waiter>(std::move(*t.w)), probe = !t.handed_over]() mutable {
+                                  w = std::make_shared<waiter>(std::move(*t.w)),
+                                  probe = !t.action.handed_over]() mutable {
         // An idle connection may have died meanwhile (terminated backend, server restart): the
         // server's goodbye is already in the socket. One recv tells, before the user sees it.
         // (Not for one handed straight from its last user to a waiter: it was never idle, and
         // under load that recv would be a fifth of the syscalls of a pooled query.)
         if (probe && !nd->conn.poll_input()) {
             return self->with_lock([&](pool_time now) {
-                nd->borrowed = false;
+                --nd->users;
                 self->waiters_.emplace(info.id, std::move(*w));
                 self->machine_.lost(id, info, now);
             });
@@ -371,38 +374,49 @@ void pool_impl::deliver(waiter w, error_code ec, pooled_connection pc) {
 void pool_impl::give_back(node_id id, bool reset) noexcept {
     try {
         std::shared_ptr<node> nd;
+        bool shared = false;
         {
             lock lk(mtx_);
             auto it = nodes_.find(id);
             if (it == nodes_.end()) return;
             nd = it->second;
-            nd->borrowed = false;
+            --nd->users;
             if (nd->terminated) {
-                nodes_.erase(it);
+                if (nd->users == 0) nodes_.erase(it);
                 return;
             }
+            if (!machine_.leave(id, pool_clock::now())) return run(lk); // others still use it
+            shared = std::exchange(nd->shared, false);
         }
-        release_kind kind = release_kind::discard;
-        if (nd->conn.is_open()) {
-            switch (nd->conn.get_transaction_status()) {
-            case transaction_status::idle:
-                kind = reset && wants_reset_query(nd->conn) ? release_kind::reset : release_kind::clean;
-                break;
-            case transaction_status::in_transaction:
-            case transaction_status::in_error:
-                kind = release_kind::reset;
-                nd->rollback_only = !reset; // return_without_reset(): ROLLBACK, not the reset query
-                break;
-            default: break; // an operation still running, or a broken session
-            }
-        }
-        with_lock([&](pool_time now) {
-            returning_ = id;
-            machine_.released(id, kind, now);
-        });
+        // The statements of a shared connection ran on its strand, and the last of them may
+        // still be finishing there: look at the connection there.
+        if (shared)
+            return asio::dispatch(nd->strand, [self = shared_from_this(), id, nd, reset] { self->released(id, *nd, reset); });
+        released(id, *nd, reset);
     } catch (...) {
         // Only allocation can throw here; the slot is then lost with the connection.
     }
+}
+
+// The last user of a connection is done: what it needs before reuse, as found, to the machine.
+void pool_impl::released(node_id id, node& nd, bool reset) noexcept try {
+    release_kind kind = release_kind::discard;
+    if (nd.conn.is_open()) {
+        switch (nd.conn.get_transaction_status()) {
+        case transaction_status::idle:
+            kind = reset && wants_reset_query(nd.conn) ? release_kind::reset : release_kind::clean;
+            break;
+        case transaction_status::in_transaction:
+        case transaction_status::in_error:
+            kind = release_kind::reset;
+            nd.rollback_only = !reset; // return_without_reset(): ROLLBACK, not the reset query
+            break;
+        default: break; // an operation still running, or a broken session
+        }
+    }
+    with_lock([&](pool_time now) { machine_.released(id, kind, now); });
+} catch (...) {
+    // Only allocation can throw here; the slot is then lost with the connection.
 }
 
 // The reset query runs when the session may have changed (or always, if so configured).
@@ -500,6 +514,7 @@ pool_stats pool_impl::stats() const {
     s.resets = c.resets;
     s.health_check_failures = c.health_check_failures;
     s.dead_on_acquire = c.dead_on_acquire;
+    s.shared_acquires = c.shared_acquires;
     s.acquire_wait_total = std::chrono::duration_cast<std::chrono::nanoseconds>(c.wait_total);
     s.acquire_wait_max = std::chrono::duration_cast<std::chrono::nanoseconds>(c.wait_max);
     return s;

@@ -36,7 +36,10 @@ public:
     pool_impl(executor_type ex, pool_params params);
 
     void start();
-    void acquire(diagnostics* out, acquire_handler h);
+    // `shareable`: for one statement that may_share_connection() passes (see pool_machine::acquire).
+    void acquire(diagnostics* out, acquire_handler h, bool shareable = false);
+    // Whether one-shot statements may share connections (max_statements_per_connection > 1).
+    bool multiplexing() const noexcept { return machine_.limits().max_shared > 1; }
     void give_back(node_id n, bool reset) noexcept;
     void close() noexcept;
     void terminate() noexcept;
@@ -56,7 +59,8 @@ private:
         explicit node(executor_type strand) : strand(strand), conn(strand) {}
         executor_type strand;
         connection conn;
-        bool borrowed = false;
+        std::size_t users = 0;      // borrowed: handles out (several when shared)
+        bool shared = false;        // lent to shareable waiters: its statements run on its strand
         bool terminated = false;    // closed by terminate() while borrowed
         bool rollback_only = false; // returned with return_without_reset(): no reset query
     };
@@ -81,7 +85,6 @@ private:
         std::optional<waiter> w;
         error_code ec;
         diagnostics diag;
-        bool handed_over = false; // grant: the connection goes straight from its last user to this one
     };
 
     using lock = std::unique_lock<std::mutex>;
@@ -94,6 +97,7 @@ private:
     void opened(node_id id, error_code ec, diagnostics diag);
     void grant(task& t);
     void deliver(waiter w, error_code ec, pooled_connection pc);
+    void released(node_id id, node& nd, bool reset) noexcept;
     void reset(node_id id, const std::shared_ptr<node>& nd);
     bool wants_reset_query(const connection& conn) const noexcept;
     void check(node_id id, const std::shared_ptr<node>& nd);
@@ -114,7 +118,6 @@ private:
     std::unordered_map<node_id, std::shared_ptr<node>> nodes_;
     std::unordered_map<waiter_id, waiter> waiters_;
     waiter_id last_waiter_ = 0;
-    node_id returning_ = 0; // while give_back() runs the machine: the node given back
     std::vector<pool_action> actions_; // run()'s, under the lock
     error_code last_connect_ec_;
     diagnostics last_connect_diag_;

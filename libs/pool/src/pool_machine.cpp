@@ -29,13 +29,14 @@ void pool_machine::take_actions(std::vector<pool_action>& out) {
 
 void pool_machine::start(pool_time now) { start_opens(now); }
 
-void pool_machine::acquire(waiter_id w, pool_time now) {
-    waiter_info info{w, pool_time::max(), now};
+void pool_machine::acquire(waiter_id w, pool_time now, bool shareable) {
+    waiter_info info{w, pool_time::max(), now, shareable && limits_.max_shared > 1};
     if (closing_) return fail_waiter(info, acquire_failure::closed);
     if (limits_.acquire_timeout > pool_duration::zero()) info.deadline = now + limits_.acquire_timeout;
     waiters_.push_back(info);
     make_available_all(now);
     const bool waiting = !waiters_.empty() && waiters_.back().id == w;
+    if (waiting && info.shareable && join(now)) return;
     if (waiting && (refused_ || limits_.acquire_timeout == pool_duration::zero())) {
         // The server refused us for good (until a connect succeeds), or asked not to wait: no
         // idle connection now is a failure now. Still try a connect for the next one.
@@ -101,9 +102,24 @@ void pool_machine::opened(node_id n, open_outcome outcome, pool_time now) {
     start_opens(now);
 }
 
+bool pool_machine::leave(node_id n, pool_time now) {
+    auto it = nodes_.find(n);
+    if (it == nodes_.end() || it->second.state != node_state::borrowed) return true; // terminated
+    node& nd = it->second;
+    if (nd.users > 1) {
+        --nd.users;
+        if (!closing_ && !nd.doomed) fill(n, now);
+        return false;
+    }
+    nd.shareable = false;
+    return true;
+}
+
 void pool_machine::released(node_id n, release_kind kind, pool_time now) {
     auto it = nodes_.find(n);
     if (it == nodes_.end() || it->second.state != node_state::borrowed) return; // terminated
+    it->second.users = 0;
+    it->second.shareable = false;
     if (kind == release_kind::discard || closing_ || it->second.doomed || expired(it->second, now)) {
         discard(n);
     } else if (kind == release_kind::reset) {
@@ -112,7 +128,7 @@ void pool_machine::released(node_id n, release_kind kind, pool_time now) {
         emit({pool_action::reset, n});
         return;
     } else {
-        make_available(n, now);
+        make_available(n, now, true);
     }
     start_opens(now);
 }
@@ -259,24 +275,72 @@ node_id pool_machine::new_node() {
 }
 
 // A node that is ready for use: to the first waiter, else onto the idle stack.
-void pool_machine::make_available(node_id n, pool_time now) {
+void pool_machine::make_available(node_id n, pool_time now, bool handed_over) {
     node& nd = nodes_.at(n);
     if (closing_ || nd.doomed || expired(nd, now)) return discard(n);
-    if (!waiters_.empty()) return grant(n, now);
+    if (!waiters_.empty()) return grant(n, now, handed_over);
     nd.state = node_state::idle;
     nd.idle_since = now;
     idle_.push_back(n);
 }
 
-void pool_machine::grant(node_id n, pool_time now) {
+void pool_machine::grant(node_id n, pool_time now, bool handed_over) {
+    waiter_info w = take_waiter(now);
+    node& nd = nodes_.at(n);
+    nd.state = node_state::borrowed;
+    nd.users = 1;
+    nd.shareable = w.shareable;
+    pool_action a{pool_action::grant, n, w};
+    a.handed_over = handed_over;
+    emit(a);
+    if (nd.shareable) fill(n, now);
+}
+
+// The first waiter joins the users of `n`.
+void pool_machine::grant_shared(node_id n, pool_time now) {
+    waiter_info w = take_waiter(now);
+    ++nodes_.at(n).users;
+    ++counters_.shared_acquires;
+    pool_action a{pool_action::grant, n, w};
+    a.shared = true;
+    emit(a);
+}
+
+// Shareable waiters at the head of the queue join `n` (shared by shareable waiters) while it has
+// room, if the pool cannot grow for them. The first waiter that may not share stops it: the
+// connection then drains and goes to that one, first come, first served.
+void pool_machine::fill(node_id n, pool_time now) {
+    if (nodes_.size() < limits_.max_size) return;
+    node& nd = nodes_.at(n);
+    while (!waiters_.empty() && waiters_.front().shareable && nd.users < limits_.max_shared) grant_shared(n, now);
+}
+
+// The only waiter, shareable, joins the least used of the connections shareable waiters are
+// using that has room, when the pool cannot grow. True when it did.
+bool pool_machine::join(pool_time now) {
+    if (waiters_.size() != 1 || nodes_.size() < limits_.max_size) return false;
+    node_id best = 0;
+    std::size_t fewest = limits_.max_shared;
+    for (const auto& [id, nd] : nodes_) {
+        if (nd.state == node_state::borrowed && nd.shareable && !nd.doomed && nd.users < fewest) {
+            best = id;
+            fewest = nd.users;
+        }
+    }
+    if (best == 0) return false;
+    grant_shared(best, now);
+    return true;
+}
+
+// Takes the first waiter off the queue, counting its acquire and its wait.
+waiter_info pool_machine::take_waiter(pool_time now) {
     waiter_info w = waiters_.front();
     waiters_.pop_front();
-    nodes_.at(n).state = node_state::borrowed;
     ++counters_.acquires;
     pool_duration waited = now - w.since;
     counters_.wait_total += waited;
     counters_.wait_max = std::max(counters_.wait_max, waited);
-    emit({pool_action::grant, n, w});
+    return w;
 }
 
 void pool_machine::discard(node_id n) {

@@ -35,6 +35,8 @@ struct pool_limits {
     pool_duration max_lifetime = std::chrono::hours(1);        // 0: unlimited
     pool_duration max_idle_time = std::chrono::minutes(10);    // 0: never close idle ones
     pool_duration health_check_interval = std::chrono::seconds(30); // 0: never check
+    // Shareable waiters (one statement each, see acquire()) on one connection at once, at most.
+    std::size_t max_shared = 1;
 };
 
 // How an open ended. A permanent failure (the server is up and refuses us: bad password,
@@ -60,6 +62,7 @@ struct waiter_info {
     waiter_id id = 0;
     pool_time deadline = pool_time::max();
     pool_time since{};
+    bool shareable = false; // may join a connection other shareable waiters are using
 };
 
 struct pool_action {
@@ -68,13 +71,17 @@ struct pool_action {
         reset, // reset `node`; report reset_done()
         check, // health-check idle `node`; report checked()
         close, // close `node`'s connection and forget it (nothing to report)
-        grant, // hand `node` to `waiter`; report lost() if it turns out dead
+        grant, // hand `node` to `waiter`; report lost() if it turns out dead (not when `shared`)
         fail,  // complete `waiter` with `failure`
     };
     kind_t kind;
     node_id node = 0;
     waiter_info waiter{};
     acquire_failure failure = acquire_failure::exhausted;
+    // grant: straight from its last user (released()): it was never idle, so no liveness check.
+    bool handed_over = false;
+    // grant: joins other users of `node` (shareable waiters): nothing to check, no hook to run.
+    bool shared = false;
 };
 
 struct pool_counters {
@@ -87,6 +94,7 @@ struct pool_counters {
     std::uint64_t resets = 0;
     std::uint64_t health_check_failures = 0;
     std::uint64_t dead_on_acquire = 0;  // idle connections found dead when about to be handed out
+    std::uint64_t shared_acquires = 0;  // grants joining a connection in use (also in `acquires`)
     pool_duration wait_total{};
     pool_duration wait_max{};
 };
@@ -99,9 +107,16 @@ public:
 
     // ---- events ----
     void start(pool_time now);
-    void acquire(waiter_id w, pool_time now);
+    // A waiter. A `shareable` one (one statement that neither changes the session nor controls a
+    // transaction) may also join a connection other shareable waiters are using, up to
+    // `max_shared` on it, when none is idle, the pool is at max_size and no one waits before it.
+    void acquire(waiter_id w, pool_time now, bool shareable = false);
     void cancel(waiter_id w, pool_time now);
     void opened(node_id n, open_outcome outcome, pool_time now);
+    // One user of `n` is done. False while others still use it (the place freed may go to the
+    // first waiter, if shareable); true for the last one: nobody joins it any more, and the shell
+    // looks at the connection and reports released().
+    bool leave(node_id n, pool_time now);
     void released(node_id n, release_kind kind, pool_time now);
     void reset_done(node_id n, bool ok, pool_time now);
     void checked(node_id n, bool ok, pool_time now);
@@ -142,13 +157,19 @@ private:
         pool_time idle_since{};
         pool_time last_checked{};
         bool doomed = false; // close when it comes back (clear())
+        std::size_t users = 0;  // borrowed: waiters granted it (several when shared)
+        bool shareable = false; // borrowed by shareable waiters: more may join
     };
 
     node_id new_node();
     void emit(pool_action a) { actions_.push_back(a); }
-    void make_available(node_id n, pool_time now);
+    void make_available(node_id n, pool_time now, bool handed_over = false);
     void make_available_all(pool_time now);
-    void grant(node_id n, pool_time now);
+    void grant(node_id n, pool_time now, bool handed_over = false);
+    void grant_shared(node_id n, pool_time now);
+    void fill(node_id n, pool_time now);
+    bool join(pool_time now);
+    waiter_info take_waiter(pool_time now);
     void discard(node_id n);
     void fail_waiter(const waiter_info& w, acquire_failure why);
     void fail_all_waiters(acquire_failure why);
