@@ -38,6 +38,19 @@ struct with_executor {
     }
 };
 
+// The plain io_context executor an erased executor holds, or nullptr.
+template <class Executor>
+const boost::asio::io_context::executor_type* io_context_executor_in(const Executor& ex) noexcept {
+    return ex.template target<boost::asio::io_context::executor_type>();
+}
+
+// `ex` as an any_completion_executor, holding the plain io_context executor when it has one:
+// one that fits in place (see above).
+inline boost::asio::any_completion_executor completion_executor_of(const boost::asio::any_io_executor& ex) {
+    if (auto* io = io_context_executor_in(ex)) return boost::asio::any_completion_executor(*io);
+    return boost::asio::any_completion_executor(ex);
+}
+
 template <class Sig, class Handler>
 boost::asio::any_completion_handler<Sig> erase_handler(Handler&& h) {
     namespace asio = boost::asio;
@@ -48,7 +61,7 @@ boost::asio::any_completion_handler<Sig> erase_handler(Handler&& h) {
     } else if constexpr (std::is_same_v<executor, asio::any_io_executor> ||
                          std::is_same_v<executor, asio::any_completion_executor>) {
         executor ex = asio::get_associated_executor(h);
-        if (auto* io = ex.template target<asio::io_context::executor_type>()) {
+        if (auto* io = io_context_executor_in(ex)) {
             return asio::any_completion_handler<Sig>(
                 with_executor<handler_type, asio::io_context::executor_type>{std::forward<Handler>(h), *io});
         }

@@ -86,7 +86,10 @@ public:
 
     /// Runs `sql` (simple protocol: several statements allowed) on a connection borrowed for
     /// that time: acquire, execute, release (asyncpg's `pool.execute`). Signature:
-    /// `void(error_code, result)`. `sql` is copied.
+    /// `void(error_code, result)`. `sql` is copied. With
+    /// `pool_params::max_statements_per_connection` above 1, a statement of plain data access
+    /// may share a busy connection instead of waiting for one (see there). Cancellation reaches
+    /// the acquire, then the statement.
     template <class Token = boost::asio::deferred_t>
         requires(!detail::is_param_list<std::remove_cvref_t<Token>>::value)
     auto async_execute(std::string_view sql, Token&& token = {}) {

@@ -1,5 +1,7 @@
 #include "pool_impl.hpp"
 
+#include <asiopg/detail/erase_handler.hpp>
+
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -62,17 +64,6 @@ std::shared_ptr<asio::steady_timer> guard(const std::shared_ptr<void>& keep, con
 
 } // namespace
 
-// The pool's executor as the default executor of the handlers it completes. An
-// any_completion_handler converts the default it is given into an any_completion_executor at
-// every query: from one already of that type (and holding the plain io_context executor, when
-// that is what the pool runs on) the conversion is a copy, not a heap allocation.
-namespace {
-asio::any_completion_executor completion_executor_of(const asio::any_io_executor& ex) {
-    if (auto* io = ex.target<asio::io_context::executor_type>()) return asio::any_completion_executor(*io);
-    return asio::any_completion_executor(ex);
-}
-} // namespace
-
 // Runs `h(args…)` later on its associated executor (the pool's by default), never inline. The
 // handler's cancellation slot is cleared first: the waiter is no longer cancellable.
 template <class Handler, class... Args>
@@ -93,7 +84,7 @@ pool_impl::work_guard pool_impl::track(const Handler& h) const {
 }
 
 pool_impl::pool_impl(executor_type ex, pool_params params)
-    : ex_(std::move(ex)), default_completion_ex_(completion_executor_of(ex_)), params_(std::move(params)),
+    : ex_(std::move(ex)), default_completion_ex_(detail::completion_executor_of(ex_)), params_(std::move(params)),
       machine_(limits_of(params_)), timer_(ex_) {}
 
 template <class F>

@@ -108,7 +108,11 @@ private:
     void run_hook(const connection_hook& hook, const std::shared_ptr<node>& nd, const char* name, Finish finish);
 
     const executor_type ex_;
-    const boost::asio::any_completion_executor default_completion_ex_; // ex_, for handler queries
+    // ex_, the default executor of the handlers the pool completes. An any_completion_handler
+    // converts the default it is given into an any_completion_executor at every query: from one
+    // already of that type, holding the plain io_context executor (completion_executor_of), the
+    // conversion is a copy, not a heap allocation.
+    const boost::asio::any_completion_executor default_completion_ex_;
     const pool_params params_;
     mutable std::mutex mtx_;
     pool_machine machine_;
