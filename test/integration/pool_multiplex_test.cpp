@@ -19,6 +19,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
@@ -263,6 +264,38 @@ ASIOPG_TEST_CASE(many_statements_from_four_threads) {
     guard.reset();
     ctx.stop();
     for (auto& th : threads) th.join();
+}
+
+// On an io_context created for one thread (`io_context ctx(1)`) the connections get no strand:
+// the pool still opens, lends, shares, resets and closes them.
+ASIOPG_TEST_CASE(a_pool_on_a_one_thread_context_needs_no_strands) {
+    asio::io_context ctx(1);
+    std::optional<connection_pool> pool;
+    pool.emplace(ctx, multiplexed(4, 2));
+    auto acq = run<pooled_connection>(style::awaitable, ctx, [&](auto&& tok) { return pool->async_acquire(tok); });
+    BOOST_TEST_REQUIRE(!acq.ec, acq.ec.message());
+    pooled_connection& held = *acq.value;
+    BOOST_TEST(!held->get_executor().target<asio::strand<asio::any_io_executor>>());
+    BOOST_TEST(held->get_executor().target<asio::io_context::executor_type>() != nullptr);
+    auto begin = run<result>(style::callback, ctx, [&](auto&& tok) { return held->async_execute("BEGIN", tok); });
+    BOOST_TEST_REQUIRE(!begin.ec);
+    held.release(); // rolled back before reuse
+    std::vector<std::shared_ptr<pending>> all;
+    for (int i = 0; i < 12; ++i) all.push_back(start(*pool, "SELECT " + std::to_string(i) + " FROM pg_sleep(0.01)"));
+    BOOST_TEST_REQUIRE(run_until(ctx, [&] {
+        for (auto& p : all)
+            if (!p->done) return false;
+        return true;
+    }));
+    for (int i = 0; i < 12; ++i) {
+        BOOST_TEST_REQUIRE(!all[i]->ec, all[i]->ec.message());
+        BOOST_TEST(all[i]->value->at(0).at(0).as<int>() == i);
+    }
+    BOOST_TEST(pool->stats().shared_acquires > 0u);
+    bool closed = false;
+    pool->async_close([&](error_code) { closed = true; });
+    BOOST_TEST(run_until(ctx, [&] { return closed; }));
+    BOOST_TEST(pool->stats().size == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

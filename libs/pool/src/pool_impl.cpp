@@ -62,6 +62,18 @@ std::shared_ptr<asio::steady_timer> guard(const std::shared_ptr<void>& keep, con
     return t;
 }
 
+// True when `ex` is that of an io_context created with concurrency hint 1 (`io_context
+// ctx(1)`: one thread runs it), or a strand already: then the connections need no strand of
+// their own. (A strand per connection costs two heap allocations per socket wait: the strand
+// around an any_io_executor does not fit an any_io_executor's buffer once work is tracked.)
+bool serialised(const asio::any_io_executor& ex) {
+    if (ex.target<asio::strand<asio::any_io_executor>>() || ex.target<asio::strand<asio::io_context::executor_type>>())
+        return true;
+    const auto* io = detail::io_context_executor_in(ex);
+    if (!io) return false;
+    return asio::use_service<asio::detail::scheduler>(io->context()).concurrency_hint() == 1;
+}
+
 } // namespace
 
 // Runs `h(args…)` later on its associated executor (the pool's by default), never inline. The
@@ -85,7 +97,7 @@ pool_impl::work_guard pool_impl::track(const Handler& h) const {
 
 pool_impl::pool_impl(executor_type ex, pool_params params)
     : ex_(std::move(ex)), default_completion_ex_(detail::completion_executor_of(ex_)), params_(std::move(params)),
-      machine_(limits_of(params_)), timer_(ex_) {}
+      single_threaded_(serialised(ex_)), machine_(limits_of(params_)), timer_(ex_) {}
 
 template <class F>
 void pool_impl::with_lock(F&& f) {
@@ -126,7 +138,7 @@ void pool_impl::prepare(task& t) {
     const pool_action& a = t.action;
     switch (a.kind) {
     case pool_action::open:
-        t.nd = std::make_shared<node>(asio::make_strand(ex_));
+        t.nd = std::make_shared<node>(single_threaded_ ? ex_ : executor_type(asio::make_strand(ex_)));
         nodes_.emplace(a.node, t.nd);
         break;
     case pool_action::close: {

@@ -114,6 +114,7 @@ private:
     // conversion is a copy, not a heap allocation.
     const boost::asio::any_completion_executor default_completion_ex_;
     const pool_params params_;
+    const bool single_threaded_; // one thread runs ex_: connections get no strand of their own
     mutable std::mutex mtx_;
     pool_machine machine_;
     boost::asio::steady_timer timer_;
