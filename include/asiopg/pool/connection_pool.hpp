@@ -43,7 +43,9 @@ namespace asiopg {
 ///
 /// \par Thread safety
 /// All member functions may be called concurrently from any thread (an `io_context` run by
-/// several threads). Each connection gets its own strand of the pool's executor.
+/// several threads). Each connection gets its own strand of the pool's executor — unless that
+/// executor is a strand already or belongs to an `io_context` created with concurrency hint 1
+/// (`io_context ctx(1)`), which must then be run by one thread only.
 ///
 /// \par Errors
 /// `async_acquire` fails with `client_errc::pool_exhausted` when no connection came free within
