@@ -2,18 +2,14 @@
 // client encoding, with the same refusals (a NUL byte, text that is not UTF-8).
 #include <asiopg/sql/quote.hpp>
 
-#include <asiopg/error.hpp>
+#include "refuse.hpp"
 
 #include <cstddef>
 
 namespace asiopg::sql {
 namespace {
 
-[[noreturn]] void refuse(std::string message) {
-    diagnostics d;
-    d.message = std::move(message);
-    throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
-}
+using detail::refuse;
 
 // Length of the UTF-8 sequence at s[i], or 0 when it is not one (overlong forms, surrogates
 // and code points above U+10FFFF included, as PostgreSQL refuses them).

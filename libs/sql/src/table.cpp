@@ -1,21 +1,15 @@
 // Table descriptions and the DDL written from them.
 #include <asiopg/sql/table.hpp>
 
-#include <asiopg/error.hpp>
 #include <asiopg/sql/quote.hpp>
+
+#include "refuse.hpp"
 
 #include <set>
 
 namespace asiopg::sql {
-namespace {
 
-[[noreturn]] void refuse(std::string message) {
-    diagnostics d;
-    d.message = std::move(message);
-    throw error_with_diagnostics(client_errc::invalid_parameter, std::move(d));
-}
-
-} // namespace
+using detail::refuse;
 
 sql_type varchar(std::size_t n) { return {"varchar(" + std::to_string(n) + ")"}; }
 
