@@ -10,6 +10,9 @@
 //         tbl_table() : table("tbl") {}
 //     };
 
+#include <asiopg/result.hpp>
+#include <asiopg/sql/expression.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -78,8 +81,6 @@ column_default default_expression(std::string expression);
 namespace detail {
 template <class T> struct is_optional : std::false_type {};
 template <class T> struct is_optional<std::optional<T>> : std::true_type {};
-template <class T> struct unwrap_optional { using type = T; };
-template <class T> struct unwrap_optional<std::optional<T>> { using type = T; };
 
 // The SQL type of a column of C++ type T, when none is given (empty: give one).
 template <class T>
@@ -113,6 +114,8 @@ public:
     /// The name as SQL writes it: quoted, schema-qualified when a schema was given.
     const std::string& quoted_name() const noexcept { return quoted_; }
     const std::vector<const column_base*>& columns() const noexcept { return columns_; }
+    /// Unique in the process, never reused (the builder's statement cache keys on it).
+    std::uint64_t id() const noexcept { return id_; }
     /// The column of that name, or nullptr.
     const column_base* find(std::string_view column_name) const noexcept;
 
@@ -122,6 +125,7 @@ private:
     std::string schema_;
     std::string quoted_;
     std::vector<const column_base*> columns_;
+    std::uint64_t id_;
 };
 
 /// What every column has, whatever its C++ type.
@@ -142,6 +146,8 @@ public:
     const std::string& default_sql() const noexcept { return default_; }
     /// The server fills it in when an insert leaves it out (serial, or a default).
     bool has_server_value() const noexcept { return type_.generated || !default_.empty(); }
+    /// Unique in the process, never reused (the builder's statement cache keys on it).
+    std::uint64_t id() const noexcept { return id_; }
 
 protected:
     column_base(table* owner, std::string name, sql_type type, bool nullable);
@@ -159,6 +165,7 @@ private:
     bool primary_key_ = false;
     bool unique_ = false;
     std::string default_;
+    std::uint64_t id_;
 };
 
 /// A column holding values of C++ type `T`; `std::optional<U>` makes it nullable (NULL reads
@@ -175,6 +182,21 @@ public:
         : column_base(owner, std::move(name), detail::type_for<T>(), detail::is_optional<T>::value) {
         (apply(options), ...);
     }
+
+    /// `column = value` for an INSERT or UPDATE: the value is bound. `std::nullopt` for a
+    /// nullable column writes NULL, `sql::default_` the column's default; an expression of a
+    /// compatible type is written as is (`tbl.n = tbl.n + 1`; another column of the same type:
+    /// `tbl.a = sql::as_expr(tbl.b)`).
+    template <class V>
+        requires(std::is_same_v<V, default_t> || (std::is_same_v<V, std::nullopt_t> && detail::is_optional<T>::value) ||
+                 sql::detail::comparable_v<T, sql::detail::operand_type_t<V>>)
+    assignment operator=(const V& v) const {
+        return {this, sql::detail::node_of(v)};
+    }
+
+    /// This column's value in `r` (by name), as `T`. \throws error_with_diagnostics:
+    /// `client_errc::column_not_found` when the row has no such column, or a conversion error.
+    T of(const row_view& r) const { return r[name()].template as<T>(); }
 };
 
 /// `CREATE TABLE` for `t`: each column with its type, `NOT NULL` unless nullable, `UNIQUE`,

@@ -5,11 +5,20 @@
 
 #include "refuse.hpp"
 
+#include <atomic>
 #include <set>
 
 namespace asiopg::sql {
 
 using detail::refuse;
+
+namespace {
+// Ids of tables and columns: unique for the life of the process.
+std::uint64_t next_id() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return ++last;
+}
+} // namespace
 
 sql_type varchar(std::size_t n) { return {"varchar(" + std::to_string(n) + ")"}; }
 
@@ -29,7 +38,8 @@ column_default default_expression(std::string expression) { return {std::move(ex
 
 table::table(std::string name, std::string schema)
     : name_(std::move(name)), schema_(std::move(schema)),
-      quoted_(schema_.empty() ? quote_identifier(name_) : quote_identifier(schema_) + "." + quote_identifier(name_)) {}
+      quoted_(schema_.empty() ? quote_identifier(name_) : quote_identifier(schema_) + "." + quote_identifier(name_)),
+      id_(next_id()) {}
 
 const column_base* table::find(std::string_view column_name) const noexcept {
     for (const column_base* c : columns_)
@@ -39,7 +49,7 @@ const column_base* table::find(std::string_view column_name) const noexcept {
 
 column_base::column_base(table* owner, std::string name, sql_type type, bool nullable)
     : owner_(owner), name_(std::move(name)), quoted_(quote_identifier(name_)), type_(std::move(type)),
-      nullable_(nullable) {
+      nullable_(nullable), id_(next_id()) {
     owner->columns_.push_back(this);
 }
 

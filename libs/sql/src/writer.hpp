@@ -1,0 +1,89 @@
+// Internal: where a builder statement is written, and the nodes of its expressions.
+//
+// A statement is written twice at most: once for its shape key and its parameters, and, only
+// when no statement of that shape was compiled before, once more for its text. So everything
+// that changes the text must change the key: node kinds and operators go in as tokens, names
+// as the ids of their tables and columns (never reused), and text chosen at run time (labels,
+// function names) in full. Fixed text is written only where the tokens before it decide it.
+#ifndef ASIOPG_SQL_SRC_WRITER_HPP
+#define ASIOPG_SQL_SRC_WRITER_HPP
+
+#include <asiopg/param_buffer.hpp>
+#include <asiopg/sql/expression.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace asiopg::sql::detail {
+
+class writer {
+public:
+    explicit writer(bool with_text) noexcept : with_text_(with_text) {}
+
+    // A token of the shape: a node kind, an operator, a clause that is there or not.
+    void token(std::uint8_t t) { key_.push_back(static_cast<char>(t)); }
+    // Text the tokens written before it decide.
+    void text(std::string_view s) {
+        if (with_text_) text_.append(s);
+    }
+    // A table's or column's quoted name, keyed by its id.
+    void name(std::uint64_t id, const std::string& quoted) {
+        number(id);
+        text(quoted);
+    }
+    // Text chosen at run time: part of the shape itself.
+    void shaped_text(std::string_view s) {
+        number(s.size());
+        key_.append(s);
+        text(s);
+    }
+    // A bound value: `$n`.
+    void param(const param_ref& r) {
+        params_.add(r);
+        if (with_text_) {
+            text_ += '$';
+            text_ += std::to_string(params_.size());
+        }
+    }
+    // Whether columns are written with their table's name ("t"."c") or alone ("c").
+    void qualify(bool q) {
+        qualify_ = q;
+        token(q ? 1 : 0);
+    }
+    bool qualified() const noexcept { return qualify_; }
+
+    const std::string& key() const noexcept { return key_; }
+    std::string take_text() { return std::move(text_); }
+    param_buffer take_params() { return std::move(params_); }
+
+private:
+    void number(std::uint64_t n) { key_.append(reinterpret_cast<const char*>(&n), sizeof n); }
+
+    bool with_text_;
+    bool qualify_ = true;
+    std::string key_;
+    std::string text_;
+    param_buffer params_;
+};
+
+class node {
+public:
+    virtual ~node() = default;
+    virtual void write(writer& w) const = 0;
+};
+
+// Writes `items` separated by ", ".
+template <class Range>
+void write_list(writer& w, const Range& items) {
+    bool first = true;
+    for (const auto& n : items) {
+        if (!first) w.text(", ");
+        first = false;
+        n->write(w);
+    }
+}
+
+} // namespace asiopg::sql::detail
+
+#endif
