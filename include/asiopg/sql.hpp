@@ -3,6 +3,7 @@
 
 /// The query builder (library asiopg_sql, b2 target /asiopg//sql): tables described in C++,
 /// and the SQL written from them — names quoted, values always bound as parameters.
+#include <asiopg/sql/execute.hpp>
 #include <asiopg/sql/expression.hpp>
 #include <asiopg/sql/modify.hpp>
 #include <asiopg/sql/quote.hpp>

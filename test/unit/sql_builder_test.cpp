@@ -200,6 +200,10 @@ ASIOPG_TEST_CASE(statements_that_cannot_be_written_are_refused) {
     BOOST_TEST(refused([&] { sql::compile(sql::update(u)); }));
     BOOST_TEST(refused([&] { sql::compile(sql::update(u).set(tbl.val = "a")); }));
     BOOST_TEST(refused([&] { sql::compile(sql::select(sql::count())); })); // no table
+    // A table named by an expression or by the condition is the default FROM.
+    BOOST_TEST(sql::compile(sql::select(sql::lower(u.name))).text() == "SELECT lower(\"users\".\"name\") FROM \"users\"");
+    BOOST_TEST(sql::compile(sql::select(sql::count()).where(u.age > 1)).text() ==
+               "SELECT count(*) FROM \"users\" WHERE (\"users\".\"age\" > $1)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -15,7 +15,8 @@ namespace asiopg::sql {
 /// a new statement (`where` and `having` called twice AND their conditions).
 class select_statement : public statement {
 public:
-    /// `FROM t` (otherwise the table of the first selected column).
+    /// `FROM t` (otherwise the table of the first column named by the selected expressions, or
+    /// by the WHERE condition).
     select_statement from(const table& t) const;
     /// `JOIN t ON on` / `LEFT JOIN t ON on`.
     template <class C> requires detail::condition<C>

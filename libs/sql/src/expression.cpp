@@ -24,6 +24,7 @@ public:
         }
         w.name(c_.id(), c_.quoted_name());
     }
+    const table* table_hint() const noexcept override { return &c_.owner(); }
 
 private:
     const column_base& c_;
@@ -83,6 +84,10 @@ public:
         r_->write(w);
         w.text(op_ == op::any || op_ == op::not_all ? "))" : ")");
     }
+    const table* table_hint() const noexcept override {
+        const table* t = l_->table_hint();
+        return t ? t : r_->table_hint();
+    }
 
 private:
     op op_;
@@ -104,6 +109,7 @@ public:
         default: x_->write(w); w.text(" ASC"); break; // op::asc
         }
     }
+    const table* table_hint() const noexcept override { return x_->table_hint(); }
 
 private:
     op op_;
@@ -119,6 +125,11 @@ public:
         w.text("(");
         write_list(w, args_);
         w.text(")");
+    }
+    const table* table_hint() const noexcept override {
+        for (const node_ptr& a : args_)
+            if (const table* t = a->table_hint()) return t;
+        return nullptr;
     }
 
 private:
@@ -148,6 +159,7 @@ public:
         w.text(" AS ");
         w.shaped_text(quoted_);
     }
+    const table* table_hint() const noexcept override { return x_->table_hint(); }
 
 private:
     node_ptr x_;

@@ -59,7 +59,10 @@ select_statement select_statement::distinct() const {
 
 void select_statement::write(detail::writer& w) const {
     if (columns_.empty()) detail::refuse("a SELECT needs at least one column");
-    if (!from_) detail::refuse("a SELECT of expressions only needs a table: call from(table)");
+    const table* from = from_;
+    for (std::size_t i = 0; !from && i < columns_.size(); ++i) from = columns_[i]->table_hint();
+    if (!from && where_) from = where_->table_hint();
+    if (!from) detail::refuse("a SELECT naming no column needs a table: call from(table)");
     w.token(t_select);
     w.qualify(true);
     w.text("SELECT ");
@@ -70,7 +73,7 @@ void select_statement::write(detail::writer& w) const {
     detail::write_list(w, columns_);
     w.token(t_from);
     w.text(" FROM ");
-    w.name(from_->id(), from_->quoted_name());
+    w.name(from->id(), from->quoted_name());
     for (const join_item& j : joins_) {
         w.token(j.kind == join_kind::left ? t_left_join : t_join);
         w.text(j.kind == join_kind::left ? " LEFT JOIN " : " JOIN ");

@@ -10,6 +10,7 @@
 
 #include <asiopg/param_buffer.hpp>
 #include <asiopg/sql/expression.hpp>
+#include <asiopg/sql/table.hpp>
 
 #include <cstdint>
 #include <string>
@@ -71,6 +72,8 @@ class node {
 public:
     virtual ~node() = default;
     virtual void write(writer& w) const = 0;
+    // The table of the first column it names, if any: SELECT's default FROM.
+    virtual const table* table_hint() const noexcept { return nullptr; }
 };
 
 // Writes `items` separated by ", ".
