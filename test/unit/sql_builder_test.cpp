@@ -6,8 +6,10 @@
 
 #include "test_case.hpp"
 
+#include <atomic>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace sql = asiopg::sql;
@@ -204,6 +206,33 @@ ASIOPG_TEST_CASE(statements_that_cannot_be_written_are_refused) {
     BOOST_TEST(sql::compile(sql::select(sql::lower(u.name))).text() == "SELECT lower(\"users\".\"name\") FROM \"users\"");
     BOOST_TEST(sql::compile(sql::select(sql::count()).where(u.age > 1)).text() ==
                "SELECT count(*) FROM \"users\" WHERE (\"users\".\"age\" > $1)");
+}
+
+ASIOPG_TEST_CASE(values_as_expressions_and_more_text_functions) {
+    users_table u;
+    auto c = sql::compile(sql::select(sql::value(10) - u.age, sql::upper(u.name)).where(sql::not_like(u.name, "x%")));
+    BOOST_TEST(c.text() == "SELECT ($1 - \"users\".\"age\"), upper(\"users\".\"name\") FROM \"users\" WHERE (\"users\".\"name\" NOT LIKE $2)");
+    BOOST_TEST((texts(c) == std::vector<std::string>{texts(c)[0], "x%"}));
+}
+
+// Four threads compiling the same shapes and new ones at once: every text right.
+ASIOPG_TEST_CASE(compiling_from_several_threads) {
+    users_table u;
+    const std::string expected = sql::compile(sql::select(u.id).where(u.name == "a")).text();
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 500; ++i) {
+                auto c = sql::compile(sql::select(u.id).where(u.name == std::to_string(i)));
+                if (c.text() != expected || texts(c)[0] != std::to_string(i)) ++wrong;
+                auto l = sql::compile(sql::select(sql::as_expr(u.id).as("l" + std::to_string(t * 1000 + i))).from(u));
+                if (l.text().find("\"l" + std::to_string(t * 1000 + i) + "\"") == std::string::npos) ++wrong;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    BOOST_TEST(wrong.load() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
