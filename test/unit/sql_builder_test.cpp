@@ -4,6 +4,7 @@
 
 #include <asiopg/error.hpp>
 
+#include "refused.hpp"
 #include "test_case.hpp"
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <vector>
 
 namespace sql = asiopg::sql;
+using asiopg::test::refused;
 
 namespace {
 
@@ -43,16 +45,6 @@ std::vector<std::string> texts(const sql::compiled_statement& c) {
     for (const asiopg::param_ref& r : c.params.refs())
         out.push_back(r.data ? std::string(r.data, static_cast<std::size_t>(r.length)) : "NULL");
     return out;
-}
-
-template <class F>
-bool refused(F f) {
-    try {
-        f();
-    } catch (const asiopg::error_with_diagnostics& e) {
-        return e.code() == asiopg::client_errc::invalid_parameter && !e.get_diagnostics().message.empty();
-    }
-    return false;
 }
 
 } // namespace

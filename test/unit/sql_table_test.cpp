@@ -4,12 +4,14 @@
 
 #include <asiopg/error.hpp>
 
+#include "refused.hpp"
 #include "test_case.hpp"
 
 #include <optional>
 #include <string>
 
 namespace sql = asiopg::sql;
+using asiopg::test::refused;
 
 namespace {
 
@@ -52,16 +54,6 @@ struct twice_table : sql::table {
 struct empty_table : sql::table {
     empty_table() : table("empty") {}
 };
-
-template <class F>
-bool refused(F f) {
-    try {
-        f();
-    } catch (const asiopg::error_with_diagnostics& e) {
-        return e.code() == asiopg::client_errc::invalid_parameter && !e.get_diagnostics().message.empty();
-    }
-    return false;
-}
 
 } // namespace
 
