@@ -11,6 +11,7 @@
 #include "server.hpp"
 #include "session.hpp"
 #include "styles.hpp"
+#include "sql_tables.hpp"
 #include "test_case.hpp"
 
 #include <boost/describe/class.hpp>
@@ -24,13 +25,6 @@ using namespace asiopg::test;
 namespace sql = asiopg::sql;
 
 namespace {
-
-// aiopg's SQLAlchemy page: tbl(id serial primary key, val varchar(255)).
-struct tbl_table : sql::table {
-    sql::column<std::int32_t> id{this, "id", sql::serial, sql::primary_key};
-    sql::column<std::optional<std::string>> val{this, "val", sql::varchar(255)};
-    tbl_table() : table("sa_tbl") {}
-};
 
 // Names that need quoting everywhere, and a schema.
 struct hostile_table : sql::table {
@@ -48,7 +42,7 @@ BOOST_DESCRIBE_STRUCT(tbl_row, (), (id, val))
 
 // A session with the aiopg example table created afresh (and dropped at the end).
 struct sa_session : session {
-    tbl_table tbl;
+    tbl_table tbl{"sa_tbl"};
     sa_session() {
         query(sql::drop_table(tbl, true));
         query(sql::create_table(tbl));
@@ -197,7 +191,7 @@ ASIOPG_TEST_CASE(hostile_values_and_names_round_trip) {
     s.query("DROP SCHEMA IF EXISTS " + sql::quote_identifier(t.schema()) + " CASCADE");
     s.query("CREATE SCHEMA " + sql::quote_identifier(t.schema()));
     s.query(sql::create_table(t));
-    tbl_table victim; // must survive the "DROP TABLE sa_tbl" in a column name
+    tbl_table victim{"sa_tbl"}; // must survive the "DROP TABLE sa_tbl" in a column name
     s.query(sql::create_table(victim, true));
     const std::vector<std::string> values = {"'; DROP TABLE sa_tbl; --", "\\' OR 1=1 --", "\"quoted\"", "ünïcödé ✓",
                                              "$1 $2 ? %s", std::string(10000, 'x')};

@@ -5,6 +5,7 @@
 #include <asiopg/error.hpp>
 
 #include "refused.hpp"
+#include "sql_tables.hpp"
 #include "test_case.hpp"
 
 #include <atomic>
@@ -15,14 +16,9 @@
 
 namespace sql = asiopg::sql;
 using asiopg::test::refused;
+using asiopg::test::tbl_table;
 
 namespace {
-
-struct tbl_table : sql::table {
-    sql::column<std::int32_t> id{this, "id", sql::serial, sql::primary_key};
-    sql::column<std::optional<std::string>> val{this, "val", sql::varchar(255)};
-    tbl_table() : table("tbl") {}
-};
 
 struct users_table : sql::table {
     sql::column<std::int64_t> id{this, "id", sql::bigserial, sql::primary_key};

@@ -5,6 +5,7 @@
 #include <asiopg/error.hpp>
 
 #include "refused.hpp"
+#include "sql_tables.hpp"
 #include "test_case.hpp"
 
 #include <optional>
@@ -12,15 +13,9 @@
 
 namespace sql = asiopg::sql;
 using asiopg::test::refused;
+using asiopg::test::tbl_table;
 
 namespace {
-
-// aiopg's SQLAlchemy example: tbl(id serial primary key, val varchar(255)).
-struct tbl_table : sql::table {
-    sql::column<std::int32_t> id{this, "id", sql::serial, sql::primary_key};
-    sql::column<std::optional<std::string>> val{this, "val", sql::varchar(255)};
-    tbl_table() : table("tbl") {}
-};
 
 // Names that need quoting: a reserved word, mixed case, quotes, a space, non-ASCII.
 struct hostile_table : sql::table {
