@@ -184,6 +184,91 @@ ASIOPG_TEST_CASE(in_like_aggregates_and_ordering_on_the_server) {
     BOOST_TEST(md5[0]["h"].as<std::string>() == "1f3870be274f6c49b3e31a0c6728957f");
 }
 
+namespace {
+struct people_table : sql::table {
+    sql::column<std::int64_t> id{this, "id", sql::bigserial, sql::primary_key};
+    sql::column<std::string> name{this, "name", sql::unique};
+    sql::column<std::optional<std::int32_t>> age{this, "age"};
+    sql::column<bool> active{this, "active", sql::default_value(true)};
+    people_table() : table("sa_people") {}
+};
+struct purchases_table : sql::table {
+    sql::column<std::int64_t> id{this, "id", sql::bigserial, sql::primary_key};
+    sql::column<std::int64_t> person{this, "person"};
+    sql::column<double> amount{this, "amount"};
+    purchases_table() : table("sa_purchases") {}
+};
+} // namespace
+
+// Every construct of the builder, run on the server: joins, DISTINCT, aggregates, functions,
+// arithmetic, NULL tests, NOT LIKE, DEFAULT, multi-row INSERT … RETURNING.
+ASIOPG_TEST_CASE(every_construct_runs_on_the_server) {
+    session s;
+    people_table p;
+    purchases_table b;
+    auto exec = [&](const sql::statement& st) {
+        auto out = run<result>(style::callback, s.ctx, [&](auto&& tok) { return sql::async_execute(s.conn, st, tok); });
+        BOOST_TEST_REQUIRE(!out.ec, sql::compile(st).text() << ": " << s.conn.get_diagnostics().to_string());
+        return std::move(*out.value);
+    };
+    s.query(sql::drop_table(b, true));
+    s.query(sql::drop_table(p, true));
+    s.query(sql::create_table(p));
+    s.query(sql::create_table(b));
+    result ids = exec(sql::insert_into(p)
+                          .values(p.name = "ann", p.age = 30, p.active = sql::default_)
+                          .values(p.name = "bob", p.age = std::nullopt, p.active = false)
+                          .values(p.name = "cy", p.age = 41, p.active = true)
+                          .returning(p.id, p.active));
+    BOOST_TEST_REQUIRE(ids.size() == 3u);
+    BOOST_TEST(p.active.of(ids[0])); // the default
+    const std::int64_t ann = p.id.of(ids[0]), bob = p.id.of(ids[1]);
+    exec(sql::insert_into(b).values(b.person = ann, b.amount = 10.5).values(b.person = ann, b.amount = 4.5).values(b.person = bob, b.amount = 1.0));
+
+    result joined = exec(sql::select(p.name, sql::count().as("n"), sql::sum(b.amount).as("total"), sql::avg(b.amount).as("mean"))
+                             .join(b, b.person == p.id)
+                             .group_by(p.name)
+                             .order_by(p.name));
+    BOOST_TEST_REQUIRE(joined.size() == 2u);
+    BOOST_TEST(joined[0]["name"].as<std::string>() == "ann");
+    BOOST_TEST(joined[0]["n"].as<std::int64_t>() == 2);
+    BOOST_TEST(joined[0]["total"].as<double>() == 15.0);
+    BOOST_TEST(joined[0]["mean"].as<double>() == 7.5);
+    result left = exec(sql::select(p.name, sql::coalesce(sql::max(b.amount), 0.0).as("biggest"))
+                           .left_join(b, b.person == p.id)
+                           .group_by(p.name)
+                           .order_by(sql::desc(p.name)));
+    BOOST_TEST_REQUIRE(left.size() == 3u);
+    BOOST_TEST(left[0]["name"].as<std::string>() == "cy");
+    BOOST_TEST(left[0]["biggest"].as<double>() == 0.0);
+    BOOST_TEST(exec(sql::select(b.person).distinct()).size() == 2u);
+    result math = exec(sql::select(((p.age + 1) * 2 - 4) / 2, -p.age, sql::upper(p.name), sql::min(p.age))
+                           .where(p.name == "ann")
+                           .group_by(p.age, p.name));
+    BOOST_TEST(math[0][0].as<std::int32_t>() == 29);
+    BOOST_TEST(math[0][1].as<std::int32_t>() == -30);
+    BOOST_TEST(math[0][2].as<std::string>() == "ANN");
+    BOOST_TEST(math[0][3].as<std::int32_t>() == 30);
+    BOOST_TEST(exec(sql::select(p.id).where(sql::is_null(p.age))).size() == 1u);
+    BOOST_TEST(exec(sql::select(p.id).where(sql::not_like(p.name, "%n%") && !(p.active == false))).size() == 1u); // cy
+    BOOST_TEST(exec(sql::select(p.id).where(p.age > sql::value(35) || p.age < 31)).size() == 2u);
+    result bumped = exec(sql::update(p).set(p.age = p.age + 1).where(sql::is_not_null(p.age)).returning_all());
+    BOOST_TEST(bumped.affected_rows() == 2u);
+    BOOST_TEST(exec(sql::delete_from(b).where(sql::in(b.person, std::vector<std::int64_t>{ann}))).affected_rows() == 2u);
+    s.query(sql::drop_table(b));
+    s.query(sql::drop_table(p));
+}
+
+// The same shape with other values reuses one text, which the connection prepares once.
+ASIOPG_TEST_CASE(one_shape_one_prepared_statement) {
+    sa_session s;
+    auto& tbl = s.tbl;
+    for (int i = 0; i < 8; ++i) s.must(sql::select(tbl.id).where(tbl.val == std::to_string(i)));
+    const std::string text = sql::compile(sql::select(tbl.id).where(tbl.val == "x")).text();
+    result prepared = s.query("SELECT count(*)::int FROM pg_prepared_statements WHERE statement = $1", params(text));
+    BOOST_TEST(prepared[0][0].as<int>() == 1);
+}
+
 // Hostile values and names go to the server and come back unchanged; nothing else runs.
 ASIOPG_TEST_CASE(hostile_values_and_names_round_trip) {
     session s;
@@ -235,7 +320,8 @@ ASIOPG_TEST_CASE(refused_statements_send_nothing) {
     BOOST_TEST(s.must(sql::select(sql::count()).from(tbl))[0][0].as<std::int64_t>() == 0);
 }
 
-// Builder statements inside a transaction with a nested savepoint rolled back.
+// Builder statements inside a transaction with nested savepoints: the inner one released, the
+// outer one rolled back (undoing both), the transaction committed.
 ASIOPG_TEST_CASE(transactions_with_savepoints) {
     sa_session s;
     auto& tbl = s.tbl;
@@ -246,6 +332,12 @@ ASIOPG_TEST_CASE(transactions_with_savepoints) {
     BOOST_TEST_REQUIRE(!sp.ec, sp.ec.message());
     s.must(sql::insert_into(tbl).values(tbl.val = "undone"));
     s.must(sql::update(tbl).set(tbl.val = "changed").where(tbl.val == "kept"));
+    auto inner = run<savepoint>(style::callback, s.ctx, [&](auto&& tok) { return sp.value->async_savepoint(tok); });
+    BOOST_TEST_REQUIRE(!inner.ec, inner.ec.message());
+    s.must(sql::delete_from(tbl).where(tbl.val == "changed"));
+    auto released = run<no_value>(style::callback, s.ctx, [&](auto&& tok) { return inner.value->async_release(tok); });
+    BOOST_TEST_REQUIRE(!released.ec, released.ec.message());
+    BOOST_TEST(s.must(sql::select(sql::count()).from(tbl))[0][0].as<std::int64_t>() == 1); // "undone" only
     auto rb = run<no_value>(style::callback, s.ctx, [&](auto&& tok) { return sp.value->async_rollback(tok); });
     BOOST_TEST_REQUIRE(!rb.ec, rb.ec.message());
     auto commit = run<no_value>(style::callback, s.ctx, [&](auto&& tok) { return tx.value->async_commit(tok); });
