@@ -342,6 +342,15 @@ public:
     /// Sets or clears the flag of `session_changed()` (a pool clears it after its reset).
     void set_session_changed(bool changed) noexcept;
 
+    /// Eager pipelining: a parameterised query (or a `statement`) started on an idle connection
+    /// is sent in libpq's pipeline mode too, so that queries started while it runs are sent at
+    /// once instead of after it (see "Sharing a connection"). Off by default: a lone query then
+    /// costs a little more (a waiter record, entering and leaving pipeline mode), which only
+    /// pays when queries overlap — a pool that multiplexes statements turns it on for its
+    /// connections. Semantics are unchanged: each query keeps its own sync point.
+    void set_eager_pipelining(bool on) noexcept;
+    bool eager_pipelining() const noexcept;
+
     /// Breaks the connection from ANY thread, even while it is used on another: shuts its socket
     /// down both ways, so that an operation in flight fails with `client_errc::connection_lost`
     /// (or a server error that ends the session) and the next ones fail too; the connection is

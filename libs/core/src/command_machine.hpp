@@ -41,6 +41,7 @@ public:
     step start(connection_impl& impl) {
         if (refused_) return fail(impl, refused_->code(), refused_->get_diagnostics());
         step rejected;
+        impl_eager_ = impl.eager_pipelining;
         if (!begin(impl, rejected, how_to_wait())) return rejected;
         rollback_ = is_rollback(sql_);
         if (kind_ != kind::prepare && !impl.session_changed) impl.session_changed = may_change_session(sql_);
@@ -54,6 +55,9 @@ public:
             // connection is handed to the first of a run of queued parameterised queries.
             if (impl.may_join_pipeline()) impl.send_pipelined(*waiter_);
         }
+        // Queued on an idle connection (eager pipelining): admitted now, which enters pipeline
+        // mode and sends it, so that queries started while it runs are sent at once too.
+        if (impl.active_op == 0) impl.admit_next();
         return step::turn();
     }
 
@@ -128,7 +132,7 @@ protected:
         if (stream_ || copy_) return admission::refuse;
         switch (kind_) {
         case kind::extended:
-        case kind::statement: return admission::pipeline;
+        case kind::statement: return impl_eager_ ? admission::eager : admission::pipeline;
         case kind::simple: return single_statement(sql_) ? admission::pipeline : admission::wait;
         case kind::prepare: break;
         }
@@ -517,6 +521,7 @@ protected:
     std::string name_;                   // the prepared statement used, empty: unnamed
     connection_impl::cached_statement* cached_ = nullptr; // the cache entry, if any
     bool retried_ = false;
+    bool impl_eager_ = false;            // the connection pipelines even lone queries
     std::vector<Oid> statement_columns_; // result columns of an explicit statement
     bool stream_ = false;
     std::optional<connection_impl::hold_kind> copy_;

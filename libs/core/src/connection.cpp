@@ -372,6 +372,10 @@ bool connection::session_changed() const noexcept { return impl_ && impl_->sessi
 void connection::set_session_changed(bool changed) noexcept {
     if (impl_) impl_->session_changed = changed;
 }
+void connection::set_eager_pipelining(bool on) noexcept {
+    if (impl_) impl_->eager_pipelining = on;
+}
+bool connection::eager_pipelining() const noexcept { return impl_ && impl_->eager_pipelining; }
 
 namespace {
 // What a non-blocking peek at libpq's socket finds.

@@ -112,6 +112,8 @@ public:
     std::deque<waiter*> waiters;
     // libpq is in pipeline mode for queued queries (left when the queue drains).
     bool auto_pipeline = false;
+    // connection::set_eager_pipelining: parameterised queries go in pipeline mode even alone.
+    bool eager_pipelining = false;
     // A cancel request may have missed its query and hit the next one in the pipeline (see
     // command_machine): that query's unrequested 57014 is retried once, outside a transaction.
     bool stray_cancel = false;

@@ -47,12 +47,14 @@ protected:
         refuse,   // fail with operation_in_progress (connect, streams, COPY)
         wait,     // wait for its turn, then run alone (simple queries, prepare, explicit pipelines)
         pipeline, // be sent at once if the pipeline runs, else wait (parameterised queries)
+        eager,    // as pipeline, and queued even on an idle connection: the caller admits it at
+                  // once, in pipeline mode (connection::set_eager_pipelining)
     };
     // Claims the connection, or queues the operation as a waiter (waiting() is then true); false
     // (and a finished step in `rejected`) when it is busy and the operation cannot wait, or a
     // stream or COPY holds it between two calls.
     bool begin(connection_impl& impl, step& rejected, admission how = admission::refuse) {
-        if (!impl.busy()) {
+        if (!impl.busy() && how != admission::eager) {
             id_ = impl.begin_op();
             return true;
         }
@@ -63,7 +65,7 @@ protected:
             return false;
         }
         id_ = ++impl.last_op_id;
-        waiter_ = std::make_unique<waiter>(impl, id_, how == admission::pipeline);
+        waiter_ = std::make_unique<waiter>(impl, id_, how == admission::pipeline || how == admission::eager);
         impl.waiters.push_back(waiter_.get());
         return true;
     }

@@ -281,6 +281,8 @@ void pool_impl::open(node_id id, const std::shared_ptr<node>& nd) {
         connect_params cp = self->params_.connect;
         if (self->params_.connect_timeout != std::chrono::milliseconds::zero())
             cp.connect_timeout = self->params_.connect_timeout;
+        // Statements sharing a connection: each sent as soon as it starts, not after the first.
+        nd->conn.set_eager_pipelining(self->multiplexing());
         nd->conn.async_connect(cp, asio::bind_executor(nd->strand, [self, id, nd](error_code ec) {
             if (ec || !self->params_.on_connect) return self->opened(id, ec, nd->conn.get_diagnostics());
             self->run_hook(self->params_.on_connect, nd, "on_connect", [self, id, nd](error_code ec, diagnostics d) {
