@@ -347,7 +347,9 @@ public:
     /// once instead of after it (see "Sharing a connection"). Off by default: a lone query then
     /// costs a little more (a waiter record, entering and leaving pipeline mode), which only
     /// pays when queries overlap — a pool that multiplexes statements turns it on for its
-    /// connections. Semantics are unchanged: each query keeps its own sync point.
+    /// connections. Semantics are unchanged: each query keeps its own sync point. Known limit:
+    /// the automatic statement cache prepares a statement only when it runs alone, so on a
+    /// connection that never runs a query alone its statements stay unnamed (parsed each time).
     void set_eager_pipelining(bool on) noexcept;
     bool eager_pipelining() const noexcept;
 

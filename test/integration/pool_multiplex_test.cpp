@@ -199,28 +199,35 @@ ASIOPG_TEST_CASE(an_acquire_waiting_is_served_before_later_statements) {
     BOOST_TEST(f.pool->stats().shared_acquires == 0u);
 }
 
-// Cancelling one shared statement cancels that one only: the statement it shares the
-// connection with completes normally, and the connection stays usable.
+// Cancelling one shared statement cancels that one only — even terminal cancellation, which
+// would otherwise give the connection up: the statement it shares the connection with
+// completes normally, and the connection stays (no new one opened).
 ASIOPG_TEST_CASE(cancelling_a_shared_statement_leaves_its_neighbours_alone) {
-    fixture f(multiplexed(4));
-    auto first = start(*f.pool, "SELECT 1 FROM pg_sleep(0.3)");
-    asio::cancellation_signal cancel;
-    auto victim = start(*f.pool, "SELECT 2 FROM pg_sleep(5)", cancel.slot());
-    auto third = start(*f.pool, "SELECT 3");
-    asio::steady_timer t(f.ctx, 50ms);
-    t.async_wait([&](error_code) { cancel.emit(asio::cancellation_type::partial); });
-    const steady::time_point t0 = steady::now();
-    BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return first->done && victim->done && third->done; }, 10s));
-    BOOST_TEST(!first->ec, first->ec.message());
-    BOOST_TEST((victim->ec == asio::error::operation_aborted || victim->ec == sqlstate::query_canceled),
-               victim->ec.message());
-    BOOST_TEST(!third->ec, third->ec.message());
-    BOOST_TEST(third->value->at(0).at(0).as<int>() == 3);
-    BOOST_TEST((steady::now() - t0 < 4s)); // the 5 s sleep did not run to its end
-    BOOST_TEST(f.pool->stats().shared_acquires == 2u);
-    auto after = run<result>(style::callback, f.ctx, [&](auto&& tok) { return f.pool->async_execute("SELECT 4", tok); });
-    BOOST_TEST_REQUIRE(!after.ec, after.ec.message());
-    BOOST_TEST(after.value->at(0).at(0).as<int>() == 4);
+    for (auto type : {asio::cancellation_type::partial, asio::cancellation_type::terminal}) {
+        BOOST_TEST_CONTEXT("cancellation type " << static_cast<int>(type)) {
+            fixture f(multiplexed(4));
+            const std::uint64_t opened = f.pool->stats().connections_opened;
+            auto first = start(*f.pool, "SELECT 1 FROM pg_sleep(0.3)");
+            asio::cancellation_signal cancel;
+            auto victim = start(*f.pool, "SELECT 2 FROM pg_sleep(5)", cancel.slot());
+            auto third = start(*f.pool, "SELECT 3");
+            asio::steady_timer t(f.ctx, 50ms);
+            t.async_wait([&](error_code) { cancel.emit(type); });
+            const steady::time_point t0 = steady::now();
+            BOOST_TEST_REQUIRE(run_until(f.ctx, [&] { return first->done && victim->done && third->done; }, 10s));
+            BOOST_TEST(!first->ec, first->ec.message());
+            BOOST_TEST((victim->ec == asio::error::operation_aborted || victim->ec == sqlstate::query_canceled),
+                       victim->ec.message());
+            BOOST_TEST(!third->ec, third->ec.message());
+            BOOST_TEST(third->value->at(0).at(0).as<int>() == 3);
+            BOOST_TEST((steady::now() - t0 < 4s)); // the 5 s sleep did not run to its end
+            BOOST_TEST(f.pool->stats().shared_acquires == 2u);
+            auto after = run<result>(style::callback, f.ctx, [&](auto&& tok) { return f.pool->async_execute("SELECT 4", tok); });
+            BOOST_TEST_REQUIRE(!after.ec, after.ec.message());
+            BOOST_TEST(after.value->at(0).at(0).as<int>() == 4);
+            BOOST_TEST(f.pool->stats().connections_opened == opened); // the connection was kept
+        }
+    }
 }
 
 // Many statements from four threads on two connections shared eight ways: every result right,

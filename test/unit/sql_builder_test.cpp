@@ -180,6 +180,18 @@ ASIOPG_TEST_CASE(one_text_per_shape) {
     auto f2 = sql::compile(sql::select(sql::func<int>("g", tbl.id)).from(tbl));
     BOOST_TEST(*f1.sql != *f2.sql);
     BOOST_TEST(sql::compiled_cache_size() > 0u);
+    // Arguments and list items regrouped: other shapes, other texts.
+    users_table u;
+    auto g1 = sql::compile(sql::select(sql::func<int>("f", u.id, u.age)).from(u));
+    auto g2 = sql::compile(sql::select(sql::func<int>("f", u.id), u.age).from(u));
+    BOOST_TEST(*g1.sql == "SELECT \"f\"(\"users\".\"id\", \"users\".\"age\") FROM \"users\"");
+    BOOST_TEST(*g2.sql == "SELECT \"f\"(\"users\".\"id\"), \"users\".\"age\" FROM \"users\"");
+    auto n1 = sql::compile(sql::select(sql::func<int>("g", sql::func<int>("f", u.id), u.age)).from(u));
+    auto n2 = sql::compile(sql::select(sql::func<int>("g", sql::func<int>("f", u.id, u.age))).from(u));
+    BOOST_TEST(*n1.sql != *n2.sql);
+    auto r1 = sql::compile(sql::insert_into(u).values(u.name = "a").returning(u.id, u.age));
+    auto r2 = sql::compile(sql::insert_into(u).values(u.name = "a").returning(u.id));
+    BOOST_TEST(*r1.sql != *r2.sql);
 }
 
 ASIOPG_TEST_CASE(statements_that_cannot_be_written_are_refused) {

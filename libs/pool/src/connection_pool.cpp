@@ -8,9 +8,11 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
 namespace asiopg {
 
@@ -77,6 +79,7 @@ struct pool_execute_op {
         std::optional<param_buffer> ps;
         std::optional<error_with_diagnostics> refused;
         diagnostics diag; // of a statement on a shared connection
+        std::shared_ptr<asio::cancellation_signal> cancel; // a shared statement's, on its connection's strand
     };
     std::shared_ptr<detail::pool_impl> pool;
     std::unique_ptr<statement_data> data;
@@ -113,15 +116,29 @@ struct pool_execute_op {
         statement_data* d = data.get();
         if (!shareable) return start(*cn, *d, std::move(self));
         // Other statements may be using this connection, with other executors (threads): they all
-        // run on its strand (its executor) and hop back to their own executor to complete. The
-        // caller's cancellation slot still reaches the statement.
+        // run on its strand (its executor) and go back to their own executor to complete (posted
+        // from a real strand, so that a caller's handler never holds the connection's strand).
         auto strand = cn->get_executor();
-        auto slot = self.get_cancellation_state().slot();
-        asio::dispatch(strand, [cn, d, strand, slot, self = std::move(self)]() mutable {
-            auto back = [self = std::move(self)](error_code ec, result r) mutable {
-                asio::dispatch(asio::append(std::move(self), ec, std::move(r)));
+        const bool real_strand = strand.target<asio::strand<asio::any_io_executor>>() != nullptr;
+        // The caller's cancellation reaches the statement on the strand, and as partial: terminal
+        // cancellation would give the connection up with every statement sharing it. A shared
+        // statement is cancelled on the server instead (or, not sent yet, dropped); its
+        // neighbours are untouched.
+        d->cancel = std::make_shared<asio::cancellation_signal>();
+        if (auto caller = self.get_cancellation_state().slot(); caller.is_connected()) {
+            caller.assign([signal = d->cancel, strand](asio::cancellation_type) {
+                asio::dispatch(strand, [signal] { signal->emit(asio::cancellation_type::partial); });
+            });
+        }
+        // (Posted through the pool's executor: asio::post cannot take the handler's own, an
+        // any_completion_executor; the handler still runs on its own.)
+        auto io = real_strand ? pool->get_executor() : asio::any_io_executor();
+        asio::dispatch(strand, [cn, d, strand, io, self = std::move(self)]() mutable {
+            auto back = [self = std::move(self), io](error_code ec, result r) mutable {
+                if (io) asio::post(io, asio::append(std::move(self), ec, std::move(r)));
+                else asio::dispatch(asio::append(std::move(self), ec, std::move(r)));
             };
-            auto h = asio::bind_cancellation_slot(slot, asio::bind_executor(strand, std::move(back)));
+            auto h = asio::bind_cancellation_slot(d->cancel->slot(), asio::bind_executor(strand, std::move(back)));
             start(*cn, *d, detail::diagnostics_to<decltype(h)>{&d->diag, std::move(h)});
         });
     }
@@ -149,7 +166,7 @@ void connection_pool::async_execute_erased(impl_ptr impl, std::string sql, std::
     asio::async_compose<handler<void(error_code, result)>, void(error_code, result)>(
         pool_execute_op{std::move(impl),
                         std::make_unique<pool_execute_op::statement_data>(
-                            pool_execute_op::statement_data{std::move(sql), std::move(ps), std::move(refused), {}}),
+                            pool_execute_op::statement_data{std::move(sql), std::move(ps), std::move(refused), {}, nullptr}),
                         diag},
         h, ex);
 }

@@ -155,7 +155,7 @@ void pool_machine::checked(node_id n, bool ok, pool_time now) {
         discard(n);
         return start_opens(now);
     }
-    if (!waiters_.empty()) return grant(n, now);
+    if (!waiters_.empty()) return grant(n, now, false, true); // just checked
     // Back where it was: at the cold end of the stack, keeping its idle time.
     nd.state = node_state::idle;
     idle_.insert(idle_.begin(), n);
@@ -278,13 +278,13 @@ node_id pool_machine::new_node() {
 void pool_machine::make_available(node_id n, pool_time now, bool handed_over) {
     node& nd = nodes_.at(n);
     if (closing_ || nd.doomed || expired(nd, now)) return discard(n);
-    if (!waiters_.empty()) return grant(n, now, handed_over);
+    if (!waiters_.empty()) return grant(n, now, handed_over, true);
     nd.state = node_state::idle;
     nd.idle_since = now;
     idle_.push_back(n);
 }
 
-void pool_machine::grant(node_id n, pool_time now, bool handed_over) {
+void pool_machine::grant(node_id n, pool_time now, bool handed_over, bool known_alive) {
     waiter_info w = take_waiter(now);
     node& nd = nodes_.at(n);
     nd.state = node_state::borrowed;
@@ -293,7 +293,8 @@ void pool_machine::grant(node_id n, pool_time now, bool handed_over) {
     pool_action a{pool_action::grant, n, w};
     a.handed_over = handed_over;
     emit(a);
-    if (nd.shareable) fill(n, now);
+    // Not onto a connection taken from the idle stack before its liveness check.
+    if (nd.shareable && known_alive) fill(n, now);
 }
 
 // The first waiter joins the users of `n`.
@@ -312,6 +313,7 @@ void pool_machine::grant_shared(node_id n, pool_time now) {
 void pool_machine::fill(node_id n, pool_time now) {
     if (nodes_.size() < limits_.max_size) return;
     node& nd = nodes_.at(n);
+    if (expired(nd, now)) return; // let it drain and go
     while (!waiters_.empty() && waiters_.front().shareable && nd.users < limits_.max_shared) grant_shared(n, now);
 }
 
@@ -322,7 +324,7 @@ bool pool_machine::join(pool_time now) {
     node_id best = 0;
     std::size_t fewest = limits_.max_shared;
     for (const auto& [id, nd] : nodes_) {
-        if (nd.state == node_state::borrowed && nd.shareable && !nd.doomed && nd.users < fewest) {
+        if (nd.state == node_state::borrowed && nd.shareable && !nd.doomed && nd.users < fewest && !expired(nd, now)) {
             best = id;
             fewest = nd.users;
         }

@@ -165,7 +165,9 @@ private:
     void emit(pool_action a) { actions_.push_back(a); }
     void make_available(node_id n, pool_time now, bool handed_over = false);
     void make_available_all(pool_time now);
-    void grant(node_id n, pool_time now, bool handed_over = false);
+    // `known_alive`: just opened, reset, checked or handed over (not taken from the idle stack,
+    // whose liveness the shell checks after the grant): shareable waiters may join it at once.
+    void grant(node_id n, pool_time now, bool handed_over = false, bool known_alive = false);
     void grant_shared(node_id n, pool_time now);
     void fill(node_id n, pool_time now);
     bool join(pool_time now);

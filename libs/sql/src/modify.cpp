@@ -65,6 +65,7 @@ void insert_statement::write(detail::writer& w) const {
         }
         w.qualify(false);
         w.text(" (");
+        w.count(first.size());
         for (std::size_t i = 0; i < first.size(); ++i) {
             check_owner(first[i], *table_, "an INSERT");
             if (i) w.text(", ");

@@ -2,9 +2,10 @@
 //
 // A statement is written twice at most: once for its shape key and its parameters, and, only
 // when no statement of that shape was compiled before, once more for its text. So everything
-// that changes the text must change the key: node kinds and operators go in as tokens, names
-// as the ids of their tables and columns (never reused), and text chosen at run time (labels,
-// function names) in full. Fixed text is written only where the tokens before it decide it.
+// that changes the text must change the key, and the key must read one way only: node kinds and
+// operators go in as tokens, names as a token and the id of their table or column (never
+// reused), lists with their length, and text chosen at run time (labels, function names) with
+// its length. Fixed text is written only where the tokens before it decide it.
 #ifndef ASIOPG_SQL_SRC_WRITER_HPP
 #define ASIOPG_SQL_SRC_WRITER_HPP
 
@@ -30,8 +31,14 @@ public:
     }
     // A table's or column's quoted name, keyed by its id.
     void name(std::uint64_t id, const std::string& quoted) {
+        token(name_token);
         number(id);
         text(quoted);
+    }
+    // How many items a list holds (so that no two lists of different shapes share a key).
+    void count(std::size_t n) {
+        token(count_token);
+        number(n);
     }
     // Text chosen at run time: part of the shape itself.
     void shaped_text(std::string_view s) {
@@ -59,6 +66,8 @@ public:
     param_buffer take_params() { return std::move(params_); }
 
 private:
+    // Tokens of the key's own structure (node kinds and clauses use values below 0xF0).
+    static constexpr std::uint8_t name_token = 0xF0, count_token = 0xF1;
     void number(std::uint64_t n) { key_.append(reinterpret_cast<const char*>(&n), sizeof n); }
 
     bool with_text_;
@@ -76,9 +85,10 @@ public:
     virtual const table* table_hint() const noexcept { return nullptr; }
 };
 
-// Writes `items` separated by ", ".
+// Writes `items` separated by ", " (their number goes into the shape).
 template <class Range>
 void write_list(writer& w, const Range& items) {
+    w.count(items.size());
     bool first = true;
     for (const auto& n : items) {
         if (!first) w.text(", ");
