@@ -41,8 +41,7 @@ public:
     step start(connection_impl& impl) {
         if (refused_) return fail(impl, refused_->code(), refused_->get_diagnostics());
         step rejected;
-        impl_eager_ = impl.eager_pipelining;
-        if (!begin(impl, rejected, how_to_wait())) return rejected;
+        if (!begin(impl, rejected, how_to_wait(impl))) return rejected;
         rollback_ = is_rollback(sql_);
         if (kind_ != kind::prepare && !impl.session_changed) impl.session_changed = may_change_session(sql_);
         if (std::optional<step> bad = store(impl)) return *bad;
@@ -128,11 +127,11 @@ protected:
     // Streams and COPY hold the connection between calls: they never wait for it.
     // A query without parameters is pipelined too (with the extended protocol, as one statement
     // gives the same results) unless its text may hold several statements or a COPY; those wait.
-    admission how_to_wait() const noexcept {
+    admission how_to_wait(const connection_impl& impl) const noexcept {
         if (stream_ || copy_) return admission::refuse;
         switch (kind_) {
         case kind::extended:
-        case kind::statement: return impl_eager_ ? admission::eager : admission::pipeline;
+        case kind::statement: return impl.eager_pipelining ? admission::eager : admission::pipeline;
         case kind::simple: return single_statement(sql_) ? admission::pipeline : admission::wait;
         case kind::prepare: break;
         }
@@ -521,7 +520,6 @@ protected:
     std::string name_;                   // the prepared statement used, empty: unnamed
     connection_impl::cached_statement* cached_ = nullptr; // the cache entry, if any
     bool retried_ = false;
-    bool impl_eager_ = false;            // the connection pipelines even lone queries
     std::vector<Oid> statement_columns_; // result columns of an explicit statement
     bool stream_ = false;
     std::optional<connection_impl::hold_kind> copy_;

@@ -23,18 +23,26 @@ std::string_view lowered(std::string_view word, char (&buf)[32]) noexcept {
 // How a statement's first keyword classifies it.
 enum class opening {
     changes,    // anything but plain data access or transaction control
-    plain,      // INSERT, UPDATE, DELETE, MERGE, COPY, SHOW and transaction control
     query,      // SELECT, WITH, VALUES, TABLE: INTO after them creates a table
+    data,       // INSERT, UPDATE, DELETE, MERGE, SHOW
+    control,    // COPY and transaction control
 };
 
 opening classify(std::string_view kw) noexcept {
     constexpr std::array<std::string_view, 4> queries = {"select", "with", "values", "table"};
-    constexpr std::array<std::string_view, 14> plain = {"insert", "update", "delete",   "merge", "copy",
-                                                        "show",   "begin",  "start",    "commit", "end",
-                                                        "rollback", "abort", "savepoint", "release"};
+    constexpr std::array<std::string_view, 5> data = {"insert", "update", "delete", "merge", "show"};
+    constexpr std::array<std::string_view, 9> control = {"copy",     "begin", "start",     "commit", "end",
+                                                         "rollback", "abort", "savepoint", "release"};
     if (std::find(queries.begin(), queries.end(), kw) != queries.end()) return opening::query;
-    if (std::find(plain.begin(), plain.end(), kw) != plain.end()) return opening::plain;
+    if (std::find(data.begin(), data.end(), kw) != data.end()) return opening::data;
+    if (std::find(control.begin(), control.end(), kw) != control.end()) return opening::control;
     return opening::changes;
+}
+
+// How a statement's first word classifies it (a word longer than any keyword: changes).
+opening classify_word(std::string_view word) noexcept {
+    char buf[32];
+    return word.size() > 9 ? opening::changes : classify(lowered(word, buf));
 }
 
 // Built-in functions whose effects outlive the transaction (or are session caches), matched
@@ -81,7 +89,7 @@ bool may_change_session(std::string_view sql) noexcept {
     const char* p = sql.data();
     const char* const end = p + sql.size();
     bool at_start = true; // before the first keyword of a statement
-    opening current = opening::plain;
+    opening current = opening::control;
     char buf[32];
     while (p != end) {
         char c = *p;
@@ -103,7 +111,7 @@ bool may_change_session(std::string_view sql) noexcept {
         std::string_view word(w, static_cast<std::size_t>(p - w));
         if (at_start) {
             at_start = false;
-            current = word.size() > 9 ? opening::changes : classify(lowered(word, buf));
+            current = classify_word(word);
             if (current == opening::changes) return true;
             continue;
         }
@@ -131,14 +139,8 @@ bool may_share_connection(std::string_view sql) noexcept {
     if (p == nullptr || p == end) return false;
     const char* w = p;
     while (p != end && is_word_char(*p)) ++p;
-    std::string_view word(w, static_cast<std::size_t>(p - w));
-    if (word.size() > 6) return false; // longer than any keyword below
-    char buf[32];
-    std::string_view kw = lowered(word, buf);
-    constexpr std::array<std::string_view, 9> data_access = {"select", "with",   "values", "table", "insert",
-                                                             "update", "delete", "merge",  "show"};
-    if (std::find(data_access.begin(), data_access.end(), kw) == data_access.end()) return false;
-    return !may_change_session(sql);
+    opening o = classify_word(std::string_view(w, static_cast<std::size_t>(p - w)));
+    return (o == opening::query || o == opening::data) && !may_change_session(sql);
 }
 
 } // namespace asiopg::detail
