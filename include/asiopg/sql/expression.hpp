@@ -23,6 +23,7 @@
 namespace asiopg::sql {
 
 class column_base;
+class table;
 template <class T> class column;
 
 namespace detail {
@@ -49,7 +50,15 @@ node_ptr make_function(std::string name, bool builtin, std::vector<node_ptr> arg
 node_ptr make_star();
 node_ptr make_label(node_ptr e, std::string name);
 node_ptr make_default();
+// `before AND c`, or `c` when there is no `before`.
+inline node_ptr and_also(node_ptr before, node_ptr c) {
+    return before ? make_binary(op::and_, std::move(before), std::move(c)) : c;
+}
+// Every column of `t`, in declaration order.
+std::vector<node_ptr> columns_of(const table& t);
 
+template <class T> struct is_optional : std::false_type {};
+template <class T> struct is_optional<std::optional<T>> : std::true_type {};
 template <class T> struct unwrap_optional { using type = T; };
 template <class T> struct unwrap_optional<std::optional<T>> { using type = T; };
 template <class T> using unwrap_optional_t = typename unwrap_optional<T>::type;

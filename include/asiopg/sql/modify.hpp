@@ -14,23 +14,54 @@
 namespace asiopg::sql {
 
 namespace detail {
-// RETURNING's items: columns, expressions, or every column of the table.
-class returning_list {
-public:
-    template <class... X>
-    void add(const X&... x) {
-        (items_.push_back(node_of(x)), ...);
-    }
-    void add_all(const table& t);
-    void write(writer& w) const;
 
-private:
-    std::vector<node_ptr> items_;
+// What INSERT, UPDATE and DELETE share: their table and RETURNING.
+template <class Derived>
+class modifying : public statement {
+public:
+    /// `RETURNING` these columns or expressions (aiopg.sa: the new id).
+    template <class... X> requires(is_sql_v<X> && ...)
+    Derived returning(const X&... x) const {
+        Derived s = self();
+        (s.returning_.push_back(node_of(x)), ...);
+        return s;
+    }
+    /// `RETURNING` every column of the table.
+    Derived returning_all() const {
+        Derived s = self();
+        for (node_ptr& c : columns_of(*table_)) s.returning_.push_back(std::move(c));
+        return s;
+    }
+
+protected:
+    explicit modifying(const table& t) : table_(&t) {}
+    const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+
+    const table* table_;
+    std::vector<node_ptr> returning_;
 };
+
+// UPDATE and DELETE: RETURNING and WHERE.
+template <class Derived>
+class filtered : public modifying<Derived> {
+public:
+    /// `WHERE c` (called twice: AND). Without it, every row is touched, as in SQL.
+    template <class C> requires condition<C>
+    Derived where(const C& c) const {
+        Derived s = this->self();
+        s.where_ = and_also(s.where_, node_of(c));
+        return s;
+    }
+
+protected:
+    using modifying<Derived>::modifying;
+    node_ptr where_;
+};
+
 } // namespace detail
 
 /// `INSERT INTO t …`.
-class insert_statement : public statement {
+class insert_statement : public detail::modifying<insert_statement> {
 public:
     /// One more row: `values(tbl.a = 1, tbl.b = "x")`. Every row must set the same columns in
     /// the same order. No row at all: `DEFAULT VALUES`.
@@ -40,28 +71,17 @@ public:
         s.rows_.push_back({a...});
         return s;
     }
-    /// `RETURNING` these columns or expressions (aiopg.sa: the new id).
-    template <class... X> requires(detail::is_sql_v<X> && ...)
-    insert_statement returning(const X&... x) const {
-        insert_statement s = *this;
-        s.returning_.add(x...);
-        return s;
-    }
-    /// `RETURNING` every column of the table.
-    insert_statement returning_all() const;
 
     void write(detail::writer& w) const override;
 
-    explicit insert_statement(const table& t) : table_(&t) {}
+    explicit insert_statement(const table& t) : modifying(t) {}
 
 private:
-    const table* table_;
     std::vector<std::vector<assignment>> rows_;
-    detail::returning_list returning_;
 };
 
 /// `UPDATE t SET …`.
-class update_statement : public statement {
+class update_statement : public detail::filtered<update_statement> {
 public:
     template <class... A> requires(std::is_same_v<A, assignment> && ...)
     update_statement set(const A&... a) const {
@@ -69,52 +89,21 @@ public:
         (s.set_.push_back(a), ...);
         return s;
     }
-    /// Without `where`, every row is updated.
-    template <class C> requires detail::condition<C>
-    update_statement where(const C& c) const { return with_condition(detail::node_of(c)); }
-    template <class... X> requires(detail::is_sql_v<X> && ...)
-    update_statement returning(const X&... x) const {
-        update_statement s = *this;
-        s.returning_.add(x...);
-        return s;
-    }
-    update_statement returning_all() const;
 
     void write(detail::writer& w) const override;
 
-    explicit update_statement(const table& t) : table_(&t) {}
+    explicit update_statement(const table& t) : filtered(t) {}
 
 private:
-    update_statement with_condition(detail::node_ptr c) const;
-    const table* table_;
     std::vector<assignment> set_;
-    detail::node_ptr where_;
-    detail::returning_list returning_;
 };
 
 /// `DELETE FROM t …`.
-class delete_statement : public statement {
+class delete_statement : public detail::filtered<delete_statement> {
 public:
-    /// Without `where`, every row is deleted.
-    template <class C> requires detail::condition<C>
-    delete_statement where(const C& c) const { return with_condition(detail::node_of(c)); }
-    template <class... X> requires(detail::is_sql_v<X> && ...)
-    delete_statement returning(const X&... x) const {
-        delete_statement s = *this;
-        s.returning_.add(x...);
-        return s;
-    }
-    delete_statement returning_all() const;
-
     void write(detail::writer& w) const override;
 
-    explicit delete_statement(const table& t) : table_(&t) {}
-
-private:
-    delete_statement with_condition(detail::node_ptr c) const;
-    const table* table_;
-    detail::node_ptr where_;
-    detail::returning_list returning_;
+    explicit delete_statement(const table& t) : filtered(t) {}
 };
 
 inline insert_statement insert_into(const table& t) { return insert_statement(t); }

@@ -79,8 +79,6 @@ column_default default_value(const T& value) {
 column_default default_expression(std::string expression);
 
 namespace detail {
-template <class T> struct is_optional : std::false_type {};
-template <class T> struct is_optional<std::optional<T>> : std::true_type {};
 
 // The SQL type of a column of C++ type T, when none is given (empty: give one).
 template <class T>

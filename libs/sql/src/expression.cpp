@@ -181,6 +181,12 @@ node_ptr make_star() {
     static const node_ptr star = std::make_shared<fixed_node>(k_star, "*");
     return star;
 }
+std::vector<node_ptr> columns_of(const table& t) {
+    std::vector<node_ptr> out;
+    out.reserve(t.columns().size());
+    for (const column_base* c : t.columns()) out.push_back(make_column(*c));
+    return out;
+}
 node_ptr make_label(node_ptr e, std::string name) { return std::make_shared<label_node>(std::move(e), std::move(name)); }
 node_ptr make_default() {
     static const node_ptr d = std::make_shared<fixed_node>(k_default, "DEFAULT");

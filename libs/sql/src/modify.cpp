@@ -9,44 +9,12 @@ namespace asiopg::sql {
 namespace {
 enum : std::uint8_t { t_insert = 0x60, t_update, t_delete, t_default_values, t_row, t_set, t_where, t_returning, t_end };
 
-void write_where(detail::writer& w, const detail::node_ptr& where) {
-    if (!where) return;
-    w.token(t_where);
-    w.text(" WHERE ");
-    where->write(w);
-}
-
-detail::node_ptr and_also(const detail::node_ptr& before, detail::node_ptr c) {
-    return before ? detail::make_binary(detail::op::and_, before, std::move(c)) : std::move(c);
-}
-
 void check_owner(const assignment& a, const table& t, const char* what) {
     if (&a.column->owner() != &t)
         detail::refuse(std::string(what) + " of " + t.quoted_name() + " sets " + a.column->quoted_name() + " of another table, " +
                        a.column->owner().quoted_name());
 }
 } // namespace
-
-namespace detail {
-
-void returning_list::add_all(const table& t) {
-    for (const column_base* c : t.columns()) items_.push_back(make_column(*c));
-}
-
-void returning_list::write(writer& w) const {
-    if (items_.empty()) return;
-    w.token(t_returning);
-    w.text(" RETURNING ");
-    write_list(w, items_);
-}
-
-} // namespace detail
-
-insert_statement insert_statement::returning_all() const {
-    insert_statement s = *this;
-    s.returning_.add_all(*table_);
-    return s;
-}
 
 void insert_statement::write(detail::writer& w) const {
     w.token(t_insert);
@@ -84,20 +52,8 @@ void insert_statement::write(detail::writer& w) const {
         }
     }
     w.qualify(true);
-    returning_.write(w);
+    detail::write_list_clause(w, t_returning, " RETURNING ", returning_);
     w.token(t_end);
-}
-
-update_statement update_statement::returning_all() const {
-    update_statement s = *this;
-    s.returning_.add_all(*table_);
-    return s;
-}
-
-update_statement update_statement::with_condition(detail::node_ptr c) const {
-    update_statement s = *this;
-    s.where_ = and_also(where_, std::move(c));
-    return s;
 }
 
 void update_statement::write(detail::writer& w) const {
@@ -115,21 +71,9 @@ void update_statement::write(detail::writer& w) const {
         w.text(" = ");
         set_[i].value->write(w);
     }
-    write_where(w, where_);
-    returning_.write(w);
+    detail::write_clause(w, t_where, " WHERE ", where_);
+    detail::write_list_clause(w, t_returning, " RETURNING ", returning_);
     w.token(t_end);
-}
-
-delete_statement delete_statement::returning_all() const {
-    delete_statement s = *this;
-    s.returning_.add_all(*table_);
-    return s;
-}
-
-delete_statement delete_statement::with_condition(detail::node_ptr c) const {
-    delete_statement s = *this;
-    s.where_ = and_also(where_, std::move(c));
-    return s;
 }
 
 void delete_statement::write(detail::writer& w) const {
@@ -137,8 +81,8 @@ void delete_statement::write(detail::writer& w) const {
     w.qualify(true);
     w.text("DELETE FROM ");
     w.name(table_->id(), table_->quoted_name());
-    write_where(w, where_);
-    returning_.write(w);
+    detail::write_clause(w, t_where, " WHERE ", where_);
+    detail::write_list_clause(w, t_returning, " RETURNING ", returning_);
     w.token(t_end);
 }
 

@@ -13,12 +13,7 @@ enum : std::uint8_t { t_select = 0x40, t_from, t_join, t_left_join, t_where, t_g
 select_statement::select_statement(std::vector<detail::node_ptr> columns, const table* first_table)
     : columns_(std::move(columns)), from_(first_table) {}
 
-select_statement select(const table& t) {
-    std::vector<detail::node_ptr> columns;
-    columns.reserve(t.columns().size());
-    for (const column_base* c : t.columns()) columns.push_back(detail::make_column(*c));
-    return select_statement(std::move(columns), &t);
-}
+select_statement select(const table& t) { return select_statement(detail::columns_of(t), &t); }
 
 select_statement select_statement::from(const table& t) const {
     select_statement s = *this;
@@ -34,8 +29,7 @@ select_statement select_statement::joined(join_kind k, const table& t, detail::n
 
 select_statement select_statement::with_condition(detail::node_ptr select_statement::*clause, detail::node_ptr c) const {
     select_statement s = *this;
-    detail::node_ptr& slot = s.*clause;
-    slot = slot ? detail::make_binary(detail::op::and_, slot, std::move(c)) : std::move(c);
+    s.*clause = detail::and_also(s.*clause, std::move(c));
     return s;
 }
 
@@ -81,36 +75,12 @@ void select_statement::write(detail::writer& w) const {
         w.text(" ON ");
         j.on->write(w);
     }
-    if (where_) {
-        w.token(t_where);
-        w.text(" WHERE ");
-        where_->write(w);
-    }
-    if (!group_by_.empty()) {
-        w.token(t_group_by);
-        w.text(" GROUP BY ");
-        detail::write_list(w, group_by_);
-    }
-    if (having_) {
-        w.token(t_having);
-        w.text(" HAVING ");
-        having_->write(w);
-    }
-    if (!order_by_.empty()) {
-        w.token(t_order_by);
-        w.text(" ORDER BY ");
-        detail::write_list(w, order_by_);
-    }
-    if (limit_) {
-        w.token(t_limit);
-        w.text(" LIMIT ");
-        limit_->write(w);
-    }
-    if (offset_) {
-        w.token(t_offset);
-        w.text(" OFFSET ");
-        offset_->write(w);
-    }
+    detail::write_clause(w, t_where, " WHERE ", where_);
+    detail::write_list_clause(w, t_group_by, " GROUP BY ", group_by_);
+    detail::write_clause(w, t_having, " HAVING ", having_);
+    detail::write_list_clause(w, t_order_by, " ORDER BY ", order_by_);
+    detail::write_clause(w, t_limit, " LIMIT ", limit_);
+    detail::write_clause(w, t_offset, " OFFSET ", offset_);
     w.token(t_end);
 }
 

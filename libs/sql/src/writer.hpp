@@ -97,6 +97,23 @@ void write_list(writer& w, const Range& items) {
     }
 }
 
+// An optional clause: `token`, then `keyword` and `n`, when there is an `n`.
+inline void write_clause(writer& w, std::uint8_t token, std::string_view keyword, const node_ptr& n) {
+    if (!n) return;
+    w.token(token);
+    w.text(keyword);
+    n->write(w);
+}
+
+// An optional list clause (GROUP BY, ORDER BY, RETURNING …): when `items` is not empty.
+template <class Range>
+void write_list_clause(writer& w, std::uint8_t token, std::string_view keyword, const Range& items) {
+    if (items.empty()) return;
+    w.token(token);
+    w.text(keyword);
+    write_list(w, items);
+}
+
 } // namespace asiopg::sql::detail
 
 #endif
