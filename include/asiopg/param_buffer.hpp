@@ -3,12 +3,13 @@
 
 #include <asiopg/params.hpp>
 
+#include <boost/container/small_vector.hpp>
+
 #include <array>
 #include <cstddef>
 #include <span>
 #include <string>
 #include <type_traits>
-#include <vector>
 
 namespace asiopg {
 
@@ -20,6 +21,29 @@ namespace asiopg {
 class param_buffer {
 public:
     param_buffer() = default;
+    // The views refs() made point into the source's bytes: a copy or a move makes its own.
+    param_buffer(const param_buffer& other) : bytes_(other.bytes_), entries_(other.entries_) {}
+    param_buffer(param_buffer&& other) noexcept
+        : bytes_(std::move(other.bytes_)), entries_(std::move(other.entries_)) {
+        other.clear();
+    }
+    param_buffer& operator=(const param_buffer& other) {
+        if (this != &other) {
+            bytes_ = other.bytes_;
+            entries_ = other.entries_;
+            refs_.clear();
+        }
+        return *this;
+    }
+    param_buffer& operator=(param_buffer&& other) noexcept {
+        if (this != &other) {
+            bytes_ = std::move(other.bytes_);
+            entries_ = std::move(other.entries_);
+            refs_.clear();
+            other.clear();
+        }
+        return *this;
+    }
 
     /// Encodes every value of `ps` (see `params()`).
     template <class... Ts>
@@ -53,7 +77,7 @@ public:
         refs_.clear();
     }
 
-    /// Views of the parameters, valid until the buffer is next modified.
+    /// Views of the parameters, valid until the buffer is next modified, moved or destroyed.
     std::span<const param_ref> refs() const {
         if (refs_.size() != entries_.size()) {
             refs_.clear();
@@ -62,7 +86,7 @@ public:
                 refs_.push_back({e.length < 0 ? nullptr : bytes_.data() + e.offset, e.length < 0 ? 0 : e.length,
                                  e.format, e.type});
         }
-        return refs_;
+        return {refs_.data(), refs_.size()};
     }
 
 private:
@@ -72,9 +96,11 @@ private:
         data_format format;
         oid type;
     };
+    // Room for a few parameters in place: a short statement's buffer allocates nothing.
+    static constexpr std::size_t in_place = 4;
     std::string bytes_;
-    std::vector<entry> entries_;
-    mutable std::vector<param_ref> refs_;
+    boost::container::small_vector<entry, in_place> entries_;
+    mutable boost::container::small_vector<param_ref, in_place> refs_;
 };
 
 namespace detail {

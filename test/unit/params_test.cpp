@@ -1,4 +1,5 @@
 // Parameter encoding: what goes to libpq for each C++ type — no server needed.
+#include <asiopg/param_buffer.hpp>
 #include <asiopg/params.hpp>
 
 #include "test_case.hpp"
@@ -96,6 +97,40 @@ ASIOPG_TEST_CASE(bytes_are_binary_bytea) {
     BOOST_TEST(p[0].type == 17u);
     BOOST_TEST((p[0].format == data_format::binary));
     BOOST_TEST(bytes_of(p[0]) == std::string("\0\1\xff", 3));
+}
+
+// refs() views the buffer's own bytes: a copy or a move must not keep views of the source's
+// (short values live inside the string object itself, which a move does not carry along).
+ASIOPG_TEST_CASE(param_buffer_copies_and_moves_view_their_own_bytes) {
+    param_buffer original(params(std::string("abc"), 42, std::optional<int>()));
+    BOOST_TEST_REQUIRE(original.refs().size() == 3u); // views made, then the buffer travels
+    param_buffer copy = original;
+    param_buffer moved = std::move(original);
+    original = param_buffer(params(std::string("zz"))); // a stale view would now read "zz"
+    for (const param_buffer* b : {&copy, &moved}) {
+        auto r = b->refs();
+        BOOST_TEST_REQUIRE(r.size() == 3u);
+        BOOST_TEST(bytes_of(r[0]) == "abc");
+        BOOST_TEST(r[1].length == 4);
+        BOOST_TEST(r[2].data == nullptr);
+    }
+    BOOST_TEST(static_cast<const void*>(copy.refs()[0].data) != static_cast<const void*>(moved.refs()[0].data));
+    BOOST_TEST(bytes_of(original.refs()[0]) == "zz");
+    copy = moved; // assignments drop the views too
+    moved = param_buffer();
+    BOOST_TEST(bytes_of(copy.refs()[0]) == "abc");
+    BOOST_TEST(moved.refs().empty());
+}
+
+ASIOPG_TEST_CASE(param_buffer_beyond_the_values_kept_in_place) {
+    param_buffer b;
+    for (int i = 0; i < 100; ++i) b.push_back(std::to_string(i));
+    auto r = b.refs();
+    BOOST_TEST_REQUIRE(r.size() == 100u);
+    for (int i = 0; i < 100; ++i) BOOST_TEST(bytes_of(r[static_cast<std::size_t>(i)]) == std::to_string(i));
+    param_buffer m = std::move(b);
+    BOOST_TEST(b.empty());
+    BOOST_TEST(bytes_of(m.refs()[99]) == "99");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

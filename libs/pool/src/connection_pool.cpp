@@ -78,8 +78,10 @@ struct pool_execute_op {
         std::string sql;
         std::optional<param_buffer> ps;
         std::optional<error_with_diagnostics> refused;
-        diagnostics diag; // of a statement on a shared connection
-        std::shared_ptr<asio::cancellation_signal> cancel; // a shared statement's, on its connection's strand
+        // A shared statement's: its diagnostics (built only then: a large object), and its
+        // cancellation, on its connection's strand.
+        std::optional<diagnostics> diag;
+        std::shared_ptr<asio::cancellation_signal> cancel;
     };
     std::shared_ptr<detail::pool_impl> pool;
     std::unique_ptr<statement_data> data;
@@ -124,6 +126,7 @@ struct pool_execute_op {
         // cancellation would give the connection up with every statement sharing it. A shared
         // statement is cancelled on the server instead (or, not sent yet, dropped); its
         // neighbours are untouched.
+        d->diag.emplace();
         d->cancel = std::make_shared<asio::cancellation_signal>();
         if (auto caller = self.get_cancellation_state().slot(); caller.is_connected()) {
             caller.assign([signal = d->cancel, strand](asio::cancellation_type) {
@@ -139,7 +142,7 @@ struct pool_execute_op {
                 else asio::dispatch(asio::append(std::move(self), ec, std::move(r)));
             };
             auto h = asio::bind_cancellation_slot(d->cancel->slot(), asio::bind_executor(strand, std::move(back)));
-            start(*cn, *d, detail::diagnostics_to<decltype(h)>{&d->diag, std::move(h)});
+            start(*cn, *d, detail::diagnostics_to<decltype(h)>{&*d->diag, std::move(h)});
         });
     }
 
@@ -151,7 +154,7 @@ struct pool_execute_op {
 
     template <class Self>
     void operator()(Self& self, error_code ec, result r) {
-        if (ec && diag) *diag = shareable ? std::move(data->diag) : conn->get_diagnostics();
+        if (ec && diag) *diag = shareable ? std::move(*data->diag) : conn->get_diagnostics();
         conn.release();
         self.complete(ec, std::move(r));
     }
@@ -163,12 +166,12 @@ void connection_pool::async_execute_erased(impl_ptr impl, std::string sql, std::
                                            std::optional<error_with_diagnostics> refused, diagnostics* diag,
                                            handler<void(error_code, result)> h) {
     auto ex = impl->get_executor();
+    auto data = std::make_unique<pool_execute_op::statement_data>();
+    data->sql = std::move(sql);
+    if (ps) data->ps.emplace(std::move(*ps));
+    if (refused) data->refused.emplace(std::move(*refused));
     asio::async_compose<handler<void(error_code, result)>, void(error_code, result)>(
-        pool_execute_op{std::move(impl),
-                        std::make_unique<pool_execute_op::statement_data>(
-                            pool_execute_op::statement_data{std::move(sql), std::move(ps), std::move(refused), {}, nullptr}),
-                        diag},
-        h, ex);
+        pool_execute_op{std::move(impl), std::move(data), diag}, h, ex);
 }
 
 } // namespace asiopg

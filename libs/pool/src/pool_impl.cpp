@@ -76,23 +76,40 @@ bool serialised(const asio::any_io_executor& ex) {
 
 } // namespace
 
+pool_impl::work_guard::work_guard(const asio::any_completion_executor& ex) {
+    if (const auto* io = detail::io_context_executor_in(ex)) {
+        io_.emplace(*io);
+        io_work_.emplace(asio::prefer(*io, asio::execution::outstanding_work.tracked));
+    } else {
+        other_.emplace(asio::prefer(ex, asio::execution::outstanding_work.tracked));
+    }
+}
+
 // Runs `h(args…)` later on its associated executor (the pool's by default), never inline. The
 // handler's cancellation slot is cleared first: the waiter is no longer cancellable.
 template <class Handler, class... Args>
 void pool_impl::post_completion(Handler h, work_guard work, Args... args) {
+    auto make = [&] {
+        return [h = std::move(h), ... args = std::move(args)]([[maybe_unused]] auto keep) mutable {
+            auto slot = h.get_cancellation_slot();
+            if (slot.is_connected()) slot.clear();
+            std::move(h)(std::move(args)...);
+        };
+    };
+    if (const auto* io = work.io_executor()) {
+        // The posted function is work on that context until it has run: no guard to carry.
+        asio::io_context::executor_type target = *io;
+        return asio::post(target, [complete = make()]() mutable { complete(nullptr); });
+    }
     auto ex = asio::get_associated_executor(h, default_completion_ex_);
-    asio::post(ex_, asio::bind_executor(ex, [h = std::move(h), work = std::move(work), ... args = std::move(args)]() mutable {
-                   auto slot = h.get_cancellation_slot();
-                   if (slot.is_connected()) slot.clear();
-                   auto keep = std::move(work); // released once the handler has run
-                   std::move(h)(std::move(args)...);
+    asio::post(ex_, asio::bind_executor(ex, [complete = make(), work = std::move(work)]() mutable {
+                   complete(std::move(work)); // the guard goes once the handler has run
                }));
 }
 
 template <class Handler>
 pool_impl::work_guard pool_impl::track(const Handler& h) const {
-    return asio::prefer(work_guard(asio::get_associated_executor(h, default_completion_ex_)),
-                        asio::execution::outstanding_work.tracked);
+    return work_guard(asio::get_associated_executor(h, default_completion_ex_));
 }
 
 pool_impl::pool_impl(executor_type ex, pool_params params)
@@ -152,36 +169,33 @@ void pool_impl::prepare(task& t) {
     }
     case pool_action::grant:
     case pool_action::fail: {
-        auto it = waiters_.find(a.waiter.id);
-        if (it != waiters_.end()) {
-            t.w.emplace(std::move(it->second));
-            waiters_.erase(it);
-        }
+        t.w = waiters_.take(a.waiter.id); // constructs: t.w is empty (see task)
         if (a.kind == pool_action::grant) {
             t.nd = nodes_.at(a.node);
             ++t.nd->users;
             if (a.waiter.shareable) t.nd->shared = true;
             break;
         }
+        diagnostics& diag = t.diag.emplace();
         switch (a.failure) {
         case acquire_failure::exhausted: {
             t.ec = client_errc::pool_exhausted;
-            t.diag.message = "no connection available within " + std::to_string(params_.acquire_timeout.count()) +
-                             " ms: " + std::to_string(machine_.count(pool_machine::node_state::borrowed)) +
-                             " in use, max_size " + std::to_string(machine_.limits().max_size);
+            diag.message = "no connection available within " + std::to_string(params_.acquire_timeout.count()) +
+                           " ms: " + std::to_string(machine_.count(pool_machine::node_state::borrowed)) +
+                           " in use, max_size " + std::to_string(machine_.limits().max_size);
             break;
         }
         case acquire_failure::connect_error:
             t.ec = last_connect_ec_ ? last_connect_ec_ : error_code(client_errc::connect_failed);
-            t.diag = last_connect_diag_;
+            diag = last_connect_diag_;
             break;
         case acquire_failure::closed:
             t.ec = client_errc::pool_closed;
-            t.diag.message = "the connection pool is closed";
+            diag.message = "the connection pool is closed";
             break;
         case acquire_failure::cancelled:
             t.ec = asio::error::operation_aborted;
-            if (machine_.server_down()) t.diag = last_connect_diag_;
+            if (machine_.server_down()) diag = last_connect_diag_;
             break;
         }
         break;
@@ -212,7 +226,7 @@ void pool_impl::perform(task& t) {
     case pool_action::grant: return grant(t);
     case pool_action::fail:
         if (!t.w) return;
-        if (t.w->out) *t.w->out = std::move(t.diag);
+        if (t.w->out && t.diag) *t.w->out = std::move(*t.diag);
         return deliver(std::move(*t.w), t.ec, pooled_connection());
     case pool_action::reset: return reset(t.action.node, t.nd);
     case pool_action::check: return check(t.action.node, t.nd);
@@ -323,7 +337,7 @@ void pool_impl::acquire(diagnostics* out, acquire_handler h, bool shareable) {
     waiter_id id = ++last_waiter_;
     auto slot = h.get_cancellation_slot();
     work_guard work = track(h);
-    waiters_.emplace(id, waiter{std::move(h), out, std::move(work)});
+    waiters_.insert(id, waiter{std::move(h), out, std::move(work)});
     if (slot.is_connected()) {
         slot.template emplace<std::function<void(asio::cancellation_type)>>(
             [weak = weak_from_this(), id](asio::cancellation_type) {
@@ -351,7 +365,7 @@ void pool_impl::grant(task& t) {
         if (probe && !nd->conn.poll_input()) {
             return self->with_lock([&](pool_time now) {
                 --nd->users;
-                self->waiters_.emplace(info.id, std::move(*w));
+                self->waiters_.insert(info.id, std::move(*w));
                 self->machine_.lost(id, info, now);
             });
         }
