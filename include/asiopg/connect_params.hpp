@@ -1,6 +1,8 @@
 #ifndef ASIOPG_CONNECT_PARAMS_HPP
 #define ASIOPG_CONNECT_PARAMS_HPP
 
+#include <asiopg/logger.hpp>
+
 #include <chrono>
 #include <string>
 #include <utility>
@@ -32,6 +34,10 @@ struct connect_params {
     /// Zero means: libpq's `connect_timeout` keyword or `PGCONNECT_TIMEOUT` if given, else 30 s.
     /// Negative means no deadline.
     std::chrono::milliseconds connect_timeout{0};
+
+    /// Where the connection reports connects, closes, cancels, timeouts and (if asked)
+    /// statements; silent by default. Kept by the connection (see `connection::set_logger`).
+    logger log;
 };
 
 } // namespace asiopg

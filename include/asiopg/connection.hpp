@@ -353,6 +353,13 @@ public:
     void set_eager_pipelining(bool on) noexcept;
     bool eager_pipelining() const noexcept;
 
+    /// The logger this connection reports to: connects, closes, lost sessions, cancels and
+    /// timeouts, and statements when the logger asks for them (see `logger`). `async_connect`
+    /// takes `connect_params::log` when that has a sink. Takes effect for operations started
+    /// afterwards; kept across reconnects. Silent by default.
+    void set_logger(logger l);
+    const logger& get_logger() const noexcept;
+
     /// Breaks the connection from ANY thread, even while it is used on another: shuts its socket
     /// down both ways, so that an operation in flight fails with `client_errc::connection_lost`
     /// (or a server error that ends the session) and the next ones fail too; the connection is

@@ -7,6 +7,7 @@
 #include "driver.hpp"
 #include "machine_base.hpp"
 #include "session_state.hpp"
+#include "statement_log.hpp"
 
 #include <cctype>
 #include <cstring>
@@ -45,6 +46,7 @@ public:
         rollback_ = is_rollback(sql_);
         if (kind_ != kind::prepare && !impl.session_changed) impl.session_changed = may_change_session(sql_);
         if (std::optional<step> bad = store(impl)) return *bad;
+        if (impl.log.sink && !sql_.empty()) log_.start(impl, kind_ == kind::prepare ? "prepare" : "statement", sql_, params_);
         if (!waiter_) return run_alone(impl);
         if (waiter_->may_pipeline) {
             waiter_->name = name_; // a statement's (fixed); else the cache decides when it is sent
@@ -58,6 +60,11 @@ public:
         // mode and sends it, so that queries started while it runs are sent at once too.
         if (impl.active_op == 0) impl.admit_next();
         return step::turn();
+    }
+
+    // The command is over (the driver calls this once): its log record, if the logger wants one.
+    void finished(connection_impl& impl, error_code ec) {
+        if (log_.active()) log_.finish(impl, ec);
     }
 
     // The turn came (or a cancellation while waiting; or nothing yet: wait on).
@@ -529,6 +536,7 @@ protected:
     stage stage_ = stage::execute;
     result result_;
     std::shared_ptr<statement::description> described_;
+    statement_log log_;
 };
 
 

@@ -111,6 +111,11 @@ public:
     step start(connection_impl& impl) {
         step rejected;
         if (!begin(impl, rejected)) return rejected;
+        if (params_->log.sink) impl.log = params_->log;
+        if (impl.connected() && impl.logs(log_level::info))
+            impl.note(log_level::info, "connection",
+                      "reconnecting: the session of backend pid " + std::to_string(PQbackendPID(impl.pg)) +
+                          " is closed first");
         impl.close();          // connecting again replaces the old session
         impl.active_op = id_;  // close() forgets the active op: this one still is
         impl.password.clear();
@@ -155,7 +160,7 @@ private:
                 while (!msg.empty() && msg.back() == '\n') msg.pop_back();
                 // The parser quotes its input: remove any password, however short.
                 msg = redact(std::move(msg), guess_password(p.conninfo), true);
-                return fail(impl, client_errc::invalid_conninfo, redact(std::move(msg), p.password, true));
+                return failed(impl, client_errc::invalid_conninfo, redact(std::move(msg), p.password, true));
             }
             for (PQconninfoOption* o = opts; o->keyword; ++o)
                 if (o->val && *o->val) keywords_.emplace_back(o->keyword, o->val);
@@ -206,13 +211,13 @@ private:
         auto hosts = split_list(host), addrs = split_list(hostaddr), ports = split_list(port);
         std::size_t n = std::max<std::size_t>({hosts.size(), addrs.size(), 1});
         if ((!hosts.empty() && hosts.size() != n) || (!addrs.empty() && addrs.size() != n))
-            return fail(impl, client_errc::invalid_conninfo,
-                        "could not match " + std::to_string(hosts.size()) + " host names to " +
-                            std::to_string(addrs.size()) + " hostaddr values");
+            return failed(impl, client_errc::invalid_conninfo,
+                          "could not match " + std::to_string(hosts.size()) + " host names to " +
+                              std::to_string(addrs.size()) + " hostaddr values");
         if (ports.size() > 1 && ports.size() != n)
-            return fail(impl, client_errc::invalid_conninfo,
-                        "could not match " + std::to_string(ports.size()) + " port numbers to " +
-                            std::to_string(n) + " hosts");
+            return failed(impl, client_errc::invalid_conninfo,
+                          "could not match " + std::to_string(ports.size()) + " port numbers to " +
+                              std::to_string(n) + " hosts");
         for (std::size_t i = 0; i < n; ++i) {
             target t;
             if (!hosts.empty()) t.host = hosts[i];
@@ -257,8 +262,8 @@ private:
             if (msg.empty()) msg = "no host to connect to";
             // Every address timed out: that is the error, as with a single host.
             bool all_timed_out = timeouts_ > 0 && timeouts_ == attempts_;
-            return fail(impl, all_timed_out ? client_errc::timeout : client_errc::connect_failed,
-                        std::move(msg));
+            return failed(impl, all_timed_out ? client_errc::timeout : client_errc::connect_failed,
+                          std::move(msg));
         }
     }
 
@@ -295,6 +300,8 @@ private:
     step start_attempt(connection_impl& impl, const target& t) {
         current_ = t;
         ++attempts_;
+        if (impl.logs(log_level::debug))
+            impl.note(log_level::debug, "connection", describe(t) + database_and_user() + ": connecting");
         std::vector<const char*> keys, values;
         for (const auto& [k, v] : keywords_) {
             keys.push_back(k.c_str());
@@ -335,6 +342,14 @@ private:
             impl.session_changed = false;
             impl.lost_while_idle = false;
             impl.statements.clear();
+            if (impl.logs(log_level::info)) {
+                const int v = PQserverVersion(impl.pg);
+                impl.note(log_level::info, "connection",
+                          describe(current_) + " (database \"" + PQdb(impl.pg) + "\", user \"" + PQuser(impl.pg) +
+                              "\"): connected; server " + std::to_string(v / 10000) + "." + std::to_string(v % 10000) +
+                              ", backend pid " + std::to_string(PQbackendPID(impl.pg)) +
+                              (PQsslInUse(impl.pg) ? ", TLS" : ", no TLS"));
+            }
             return step::finish();
         case PGRES_POLLING_READING: return step::read();
         case PGRES_POLLING_WRITING: return step::write();
@@ -344,6 +359,7 @@ private:
 
     // This address failed: note why and move on.
     step attempt_failed(connection_impl& impl, std::string why) {
+        if (impl.logs(log_level::debug)) impl.note(log_level::debug, "connection", why);
         errors_ += why + "\n";
         impl.drop_session();
         return next_attempt(impl);
@@ -363,7 +379,28 @@ private:
         if (!so_far.empty()) errors_ += so_far + "\n";
         while (!errors_.empty() && errors_.back() == '\n') errors_.pop_back();
         if (!errors_.empty()) msg += " (" + errors_ + ")";
-        return fail(impl, ec, std::move(msg));
+        return failed(impl, ec, std::move(msg));
+    }
+
+    // The whole connect failed: reported to the caller and the logger.
+    step failed(connection_impl& impl, error_code ec, std::string message) {
+        if (impl.logs(log_level::warning)) impl.note(log_level::warning, "connection", "connect failed: " + message);
+        return fail(impl, ec, std::move(message));
+    }
+
+    // " (database "d", user "u")" as the keywords say, for the log (never the password).
+    std::string database_and_user() const {
+        std::string db, user;
+        for (const auto& [k, v] : keywords_) {
+            if (k == "dbname") db = v;
+            if (k == "user") user = v;
+        }
+        if (db.empty()) db = env("PGDATABASE");
+        if (user.empty()) user = env("PGUSER");
+        std::string out;
+        if (!db.empty()) out += "database \"" + db + "\"";
+        if (!user.empty()) out += (out.empty() ? "" : ", ") + std::string("user \"") + user + "\"";
+        return out.empty() ? out : " (" + out + ")";
     }
 
     const connect_params* params_; // valid during start() only

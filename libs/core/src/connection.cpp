@@ -62,6 +62,8 @@ error_code connection_impl::assign_socket() noexcept {
 }
 
 void connection_impl::close() noexcept {
+    if (connected() && logs(log_level::debug))
+        note(log_level::debug, "connection", "closing the session of backend pid " + std::to_string(PQbackendPID(pg)));
     wake_receiver();
     // A cancel request still on its way targets this session's backend: the next session has
     // nothing to fear from it, so nothing waits for it any more.
@@ -376,6 +378,12 @@ void connection::set_eager_pipelining(bool on) noexcept {
     if (impl_) impl_->eager_pipelining = on;
 }
 bool connection::eager_pipelining() const noexcept { return impl_ && impl_->eager_pipelining; }
+
+void connection::set_logger(logger l) { state()->log = std::move(l); }
+const logger& connection::get_logger() const noexcept {
+    static const logger silent;
+    return impl_ ? impl_->log : silent;
+}
 
 namespace {
 // What a non-blocking peek at libpq's socket finds.

@@ -4,6 +4,7 @@
 
 #include <asiopg/diagnostics.hpp>
 #include <asiopg/error.hpp>
+#include <asiopg/logger.hpp>
 #include <asiopg/notification.hpp>
 #include <asiopg/params.hpp>
 
@@ -170,6 +171,12 @@ public:
     std::uint64_t next_statement = 0;
     std::string next_statement_name() { return "asiopg_s" + std::to_string(++next_statement); }
     std::string password;           // redacted from every message this connection produces
+    logger log;                     // connect_params::log or set_logger(); silent by default
+
+    // Reports to `log` when it takes records of level `l` (build costly messages only then).
+    bool logs(log_level l) const noexcept { return log.enabled(l); }
+    // The message goes out with the password redacted; a sink that throws is ignored.
+    void note(log_level l, std::string_view category, std::string message) const noexcept;
 
     // Drained after every read so libpq's queue never grows unseen; consumers come with LISTEN.
     std::deque<notification> notifications;

@@ -10,6 +10,7 @@
 //     std::uint64_t op_id()                        — the connection's id for it (0: never started)
 //     bool keeps_connection()                      — still owns the connection when done (a
 //                                                    stream between its reads)
+//     void finished(connection_impl&, error_code)  — optional: the outcome is known (logging)
 // and, from machine_base, what a waiter needs (an operation that found the connection busy):
 //     step on_turn(connection_impl&, cancellation_type) — its turn came, it was cancelled while
 //                                                    waiting, or (step::turn()) it waits on
@@ -153,6 +154,7 @@ private:
                 done_ = s;
                 return impl_->cancel_signal.async_wait(std::move(self));
             }
+            if constexpr (requires(Machine& m) { m.finished(*impl_, s.ec); }) machine_->finished(*impl_, s.ec);
             // The connection is free as soon as the outcome is known, even if the completion
             // itself is posted: an operation started meanwhile must not see this one in flight,
             // and the next waiter gets its turn.

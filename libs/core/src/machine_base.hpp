@@ -100,6 +100,9 @@ protected:
         if (cancel_sent_) return true;
         cancel_sent_ = true;
         if (!impl.connected() || !impl.request_cancel()) return false;
+        if (impl.logs(log_level::info))
+            impl.note(log_level::info, "connection",
+                      "cancel request sent for the command of backend pid " + std::to_string(PQbackendPID(impl.pg)));
         impl.start_deadline(id_, std::chrono::steady_clock::now() + cancel_bound);
         return true;
     }
@@ -110,11 +113,17 @@ protected:
         impl.close();
         const std::string name(what);
         if (cancel_sent_ && ec == client_errc::timeout)
-            return fail(impl, asio::error::operation_aborted,
-                        "the server did not cancel the " + name + " within 5 s; connection closed");
-        if (ec == asio::error::operation_aborted) return fail(impl, ec, name + " cancelled; connection closed");
-        if (ec == client_errc::timeout) return fail(impl, ec, name + " timed out; connection closed");
-        return fail(impl, client_errc::connection_lost, "socket error: " + ec.message());
+            return noted(impl, log_level::warning, asio::error::operation_aborted,
+                         "the server did not cancel the " + name + " within 5 s; connection closed");
+        if (ec == asio::error::operation_aborted)
+            return noted(impl, log_level::info, ec, name + " cancelled; connection closed");
+        if (ec == client_errc::timeout) return noted(impl, log_level::warning, ec, name + " timed out; connection closed");
+        return noted(impl, log_level::warning, client_errc::connection_lost, "socket error: " + ec.message());
+    }
+    // fail(), and the message to the connection's logger.
+    step noted(connection_impl& impl, log_level level, error_code ec, std::string message) {
+        if (impl.logs(level)) impl.note(level, "connection", message);
+        return fail(impl, ec, std::move(message));
     }
 
     // The first error of a command is the one reported.
@@ -157,6 +166,7 @@ protected:
         // As in command_done(): keep a SQLSTATE that says the session ended, else report the loss.
         error_code ec = error_ && is_fatal(error_) ? error_ : error_code(client_errc::connection_lost);
         impl.close();
+        if (impl.logs(log_level::warning)) impl.note(log_level::warning, "connection", "connection lost: " + d.message);
         return fail(impl, ec, std::move(d));
     }
 

@@ -7,6 +7,7 @@
 #include "driver.hpp"
 #include "machine_base.hpp"
 #include "session_state.hpp"
+#include "statement_log.hpp"
 
 #include <cstring>
 #include <exception>
@@ -134,6 +135,8 @@ struct pipeline_access {
             if (!sink_) results_.reserve(statements_);
             if (p_->changes_session_) impl.session_changed = true;
             if (p_->entries_.empty()) return step::finish();
+            if (impl.log.sink)
+                log_.start(impl, "pipeline of " + std::to_string(statements_) + " statements", {}, {});
             if (!PQenterPipelineMode(impl.pg)) return fail(impl, client_errc::send_failed, impl.libpq_message());
             if (!send_all(impl)) {
                 if (!impl.connected()) return lost(impl);
@@ -144,6 +147,11 @@ struct pipeline_access {
             p_ = nullptr; // everything is in libpq's buffer now
             copy_.reset();
             return flush(impl);
+        }
+
+        // Its log record, if the logger wants one (one for the whole pipeline).
+        void finished(connection_impl& impl, error_code ec) {
+            if (log_.active()) log_.finish(impl, ec);
         }
 
         step soft_cancel(connection_impl& impl) {
@@ -416,6 +424,7 @@ struct pipeline_access {
         std::vector<pipeline_result> results_;
         pipeline_result current_;        // the statement being read
         std::size_t statements_ = 0, delivered_ = 0;
+        statement_log log_;
         std::vector<pipeline_result> refused_; // outcomes of statements never sent
         // The first query_canceled and the first fatal outcome (once delivered, results may be gone).
         std::optional<std::pair<error_code, diagnostics>> cancelled_, fatal_;

@@ -42,6 +42,33 @@ pool_limits limits_of(const pool_params& p) {
     return l;
 }
 
+// A connection discarded for being broken says something about the server or the network;
+// one closed for its age or idleness is routine; closing with the pool is expected.
+log_level close_log_level(close_reason why) {
+    switch (why) {
+    case close_reason::returned_broken:
+    case close_reason::reset_failed:
+    case close_reason::health_check_failed:
+    case close_reason::dead: return log_level::warning;
+    case close_reason::expired:
+    case close_reason::idle:
+    case close_reason::cleared: return log_level::info;
+    case close_reason::pool_closed:
+    case close_reason::terminated: break;
+    }
+    return log_level::debug;
+}
+
+log_level fail_log_level(acquire_failure why) {
+    switch (why) {
+    case acquire_failure::exhausted: return log_level::warning;
+    case acquire_failure::connect_error: return log_level::error;
+    case acquire_failure::closed:
+    case acquire_failure::cancelled: break;
+    }
+    return log_level::debug;
+}
+
 // The server is up and refuses us for a reason that waiting will not fix.
 bool refused_for_good(const error_code& ec, const diagnostics& d) {
     if (ec == client_errc::invalid_conninfo) return true;
@@ -127,6 +154,15 @@ void pool_impl::start() {
     with_lock([&](pool_time now) { machine_.start(now); });
 }
 
+void pool_impl::note(log_level l, const std::string& message) const noexcept {
+    if (!logs(l)) return;
+    try {
+        params_.connect.log.sink(log_record{l, "pool", message});
+    } catch (...) {
+        // A logger must never break the pool.
+    }
+}
+
 // ---- the action loop ----
 
 void pool_impl::run(lock& lk) {
@@ -208,9 +244,13 @@ void pool_impl::prepare(task& t) {
 // After unlocking: the I/O and the completions.
 void pool_impl::perform(task& t) {
     switch (t.action.kind) {
-    case pool_action::open: return open(t.action.node, t.nd);
+    case pool_action::open:
+        if (logs(log_level::debug)) note(log_level::debug, "opening connection #" + std::to_string(t.action.node));
+        return open(t.action.node, t.nd);
     case pool_action::close:
         if (!t.nd) return;
+        if (const log_level l = close_log_level(t.action.why); logs(l))
+            note(l, "closing connection #" + std::to_string(t.action.node) + ": " + to_string(t.action.why));
         if (t.nd->terminated) {
             // Borrowed (terminate()): its user may be running an operation on it on another
             // thread right now. shutdown() is the one thread-safe way to break it; the user's
@@ -226,6 +266,8 @@ void pool_impl::perform(task& t) {
     case pool_action::grant: return grant(t);
     case pool_action::fail:
         if (!t.w) return;
+        if (const log_level l = fail_log_level(t.action.failure); t.diag && logs(l))
+            note(l, "acquire failed: " + t.diag->message);
         if (t.w->out && t.diag) *t.w->out = std::move(*t.diag);
         return deliver(std::move(*t.w), t.ec, pooled_connection());
     case pool_action::reset: return reset(t.action.node, t.nd);
@@ -298,6 +340,11 @@ void pool_impl::open(node_id id, const std::shared_ptr<node>& nd) {
         // Statements sharing a connection: each sent as soon as it starts, not after the first.
         nd->conn.set_eager_pipelining(self->multiplexing());
         nd->conn.async_connect(cp, asio::bind_executor(nd->strand, [self, id, nd](error_code ec) {
+            if (ec && self->logs(log_level::warning))
+                self->note(log_level::warning, "connection #" + std::to_string(id) +
+                                                   " could not be opened: " + nd->conn.get_diagnostics().message);
+            else if (!ec && self->logs(log_level::info))
+                self->note(log_level::info, "connection #" + std::to_string(id) + " open");
             if (ec || !self->params_.on_connect) return self->opened(id, ec, nd->conn.get_diagnostics());
             self->run_hook(self->params_.on_connect, nd, "on_connect", [self, id, nd](error_code ec, diagnostics d) {
                 nd->conn.set_session_changed(false); // what on_connect set is every user's starting point

@@ -119,6 +119,10 @@ private:
     bool wants_reset_query(const connection& conn) const noexcept;
     void check(node_id id, const std::shared_ptr<node>& nd);
     template <class F> void with_lock(F&& f);
+    // Pool events go to the connections' logger (params.connect.log), category "pool" — never
+    // under mtx_: a sink may call stats().
+    bool logs(log_level l) const noexcept { return params_.connect.log.enabled(l); }
+    void note(log_level l, const std::string& message) const noexcept;
     template <class Handler, class... Args> void post_completion(Handler h, work_guard work, Args... args);
     template <class Handler> work_guard track(const Handler& h) const;
     template <class Finish>

@@ -4,6 +4,21 @@
 
 namespace asiopg::detail {
 
+const char* to_string(close_reason r) noexcept {
+    switch (r) {
+    case close_reason::returned_broken: return "returned closed or broken";
+    case close_reason::reset_failed: return "its reset failed";
+    case close_reason::health_check_failed: return "health check failed";
+    case close_reason::dead: return "found dead when about to be handed out";
+    case close_reason::expired: return "max_lifetime reached";
+    case close_reason::idle: return "idle longer than max_idle_time";
+    case close_reason::pool_closed: return "pool closed";
+    case close_reason::terminated: return "pool terminated";
+    case close_reason::cleared: return "pool cleared";
+    }
+    return "closed";
+}
+
 pool_machine::pool_machine(const pool_limits& limits) : limits_(limits) {
     if (limits_.max_size == 0) limits_.max_size = 1;
     limits_.min_size = std::min(limits_.min_size, limits_.max_size);
@@ -60,7 +75,7 @@ void pool_machine::make_available_all(pool_time now) {
         idle_.pop_back();
         node& nd = nodes_.at(n);
         if (expired(nd, now)) {
-            discard(n);
+            discard(n, close_reason::expired);
             continue;
         }
         grant(n, now);
@@ -120,8 +135,10 @@ void pool_machine::released(node_id n, release_kind kind, pool_time now) {
     if (it == nodes_.end() || it->second.state != node_state::borrowed) return; // terminated
     it->second.users = 0;
     it->second.shareable = false;
-    if (kind == release_kind::discard || closing_ || it->second.doomed || expired(it->second, now)) {
-        discard(n);
+    if (kind == release_kind::discard) {
+        discard(n, close_reason::returned_broken);
+    } else if (auto why = unusable(it->second, now)) {
+        discard(n, *why);
     } else if (kind == release_kind::reset) {
         it->second.state = node_state::resetting;
         ++counters_.resets;
@@ -137,7 +154,7 @@ void pool_machine::reset_done(node_id n, bool ok, pool_time now) {
     auto it = nodes_.find(n);
     if (it == nodes_.end() || it->second.state != node_state::resetting) return;
     if (ok) make_available(n, now);
-    else discard(n);
+    else discard(n, close_reason::reset_failed);
     start_opens(now);
 }
 
@@ -146,13 +163,13 @@ void pool_machine::checked(node_id n, bool ok, pool_time now) {
     if (it == nodes_.end() || it->second.state != node_state::checking) return;
     if (!ok) {
         ++counters_.health_check_failures;
-        discard(n);
+        discard(n, close_reason::health_check_failed);
         return start_opens(now);
     }
     node& nd = it->second;
     nd.last_checked = now;
-    if (closing_ || nd.doomed || expired(nd, now)) {
-        discard(n);
+    if (auto why = unusable(nd, now)) {
+        discard(n, *why);
         return start_opens(now);
     }
     if (!waiters_.empty()) return grant(n, now, false, true); // just checked
@@ -166,7 +183,7 @@ void pool_machine::lost(node_id n, const waiter_info& w, pool_time now) {
     if (it != nodes_.end() && it->second.state == node_state::borrowed) {
         ++counters_.dead_on_acquire;
         --counters_.acquires;
-        discard(n);
+        discard(n, close_reason::dead);
     }
     if (closing_) {
         fail_waiter(w, acquire_failure::closed);
@@ -185,7 +202,7 @@ void pool_machine::lost(node_id n, const waiter_info& w, pool_time now) {
 }
 
 void pool_machine::clear(pool_time now) {
-    while (!idle_.empty()) discard(idle_.back());
+    while (!idle_.empty()) discard(idle_.back(), close_reason::cleared);
     for (auto& kv : nodes_) kv.second.doomed = true;
     start_opens(now);
 }
@@ -199,7 +216,7 @@ void pool_machine::close(pool_time) {
     std::vector<node_id> gone;
     for (auto& kv : nodes_)
         if (kv.second.state != node_state::borrowed) gone.push_back(kv.first);
-    for (node_id n : gone) discard(n);
+    for (node_id n : gone) discard(n, close_reason::pool_closed);
 }
 
 void pool_machine::terminate(pool_time now) {
@@ -207,7 +224,7 @@ void pool_machine::terminate(pool_time now) {
     std::vector<node_id> borrowed;
     for (auto& kv : nodes_)
         if (kv.second.state == node_state::borrowed) borrowed.push_back(kv.first);
-    for (node_id n : borrowed) discard(n);
+    for (node_id n : borrowed) discard(n, close_reason::terminated);
 }
 
 void pool_machine::tick(pool_time now) {
@@ -229,11 +246,11 @@ void pool_machine::tick(pool_time now) {
         node& nd = nodes_.at(n);
         if (expired(nd, now)) {
             remove_idle(n);
-            discard(n);
+            discard(n, close_reason::expired);
         } else if (limits_.max_idle_time > pool_duration::zero() && nodes_.size() > limits_.min_size &&
                    nd.idle_since + limits_.max_idle_time <= now) {
             remove_idle(n);
-            discard(n);
+            discard(n, close_reason::idle);
         } else if (health_check_due(nd) <= now) {
             remove_idle(n);
             nd.state = node_state::checking;
@@ -277,7 +294,7 @@ node_id pool_machine::new_node() {
 // A node that is ready for use: to the first waiter, else onto the idle stack.
 void pool_machine::make_available(node_id n, pool_time now, bool handed_over) {
     node& nd = nodes_.at(n);
-    if (closing_ || nd.doomed || expired(nd, now)) return discard(n);
+    if (auto why = unusable(nd, now)) return discard(n, *why);
     if (!waiters_.empty()) return grant(n, now, handed_over, true);
     nd.state = node_state::idle;
     nd.idle_since = now;
@@ -345,14 +362,23 @@ waiter_info pool_machine::take_waiter(pool_time now) {
     return w;
 }
 
-void pool_machine::discard(node_id n) {
+std::optional<close_reason> pool_machine::unusable(const node& nd, pool_time now) const noexcept {
+    if (closing_) return close_reason::pool_closed;
+    if (nd.doomed) return close_reason::cleared;
+    if (expired(nd, now)) return close_reason::expired;
+    return std::nullopt;
+}
+
+void pool_machine::discard(node_id n, close_reason why) {
     auto it = nodes_.find(n);
     if (it == nodes_.end()) return;
     if (it->second.state == node_state::idle) remove_idle(n);
     if (it->second.state == node_state::opening) --opening_;
     nodes_.erase(it);
     ++counters_.closed;
-    emit({pool_action::close, n});
+    pool_action a{pool_action::close, n};
+    a.why = why;
+    emit(a);
 }
 
 void pool_machine::remove_idle(node_id n) {

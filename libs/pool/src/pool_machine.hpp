@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace asiopg::detail {
@@ -58,6 +59,20 @@ enum class acquire_failure {
     cancelled,     // the waiter was cancelled
 };
 
+// Why the pool closes a connection (for its log).
+enum class close_reason : std::uint8_t {
+    returned_broken,     // given back closed, broken or with an operation still running
+    reset_failed,        // its reset (ROLLBACK / reset query) failed
+    health_check_failed, // an idle one failed its check
+    dead,                // found dead when about to be handed out
+    expired,             // max_lifetime reached
+    idle,                // idle longer than max_idle_time, above min_size
+    pool_closed,         // close()
+    terminated,          // terminate(): borrowed ones too
+    cleared,             // clear(): a new session for the next user
+};
+const char* to_string(close_reason r) noexcept;
+
 struct waiter_info {
     waiter_id id = 0;
     pool_time deadline = pool_time::max();
@@ -78,6 +93,7 @@ struct pool_action {
     node_id node = 0;
     waiter_info waiter{};
     acquire_failure failure = acquire_failure::exhausted;
+    close_reason why = close_reason::pool_closed; // close: for the log
     // grant: straight from its last user (released()): it was never idle, so no liveness check.
     bool handed_over = false;
     // grant: joins other users of `node` (shareable waiters): nothing to check, no hook to run.
@@ -172,7 +188,9 @@ private:
     void fill(node_id n, pool_time now);
     bool join(pool_time now);
     waiter_info take_waiter(pool_time now);
-    void discard(node_id n);
+    void discard(node_id n, close_reason why);
+    // Why `nd` may not be used any more (closing, doomed or expired), if it may not.
+    std::optional<close_reason> unusable(const node& nd, pool_time now) const noexcept;
     void fail_waiter(const waiter_info& w, acquire_failure why);
     void fail_all_waiters(acquire_failure why);
     void start_opens(pool_time now);
