@@ -9,6 +9,7 @@
 #include <asiopg/copy.hpp>
 #include <asiopg/diagnostics.hpp>
 #include <asiopg/error.hpp>
+#include <asiopg/logger.hpp>
 #include <asiopg/notification.hpp>
 #include <asiopg/param_buffer.hpp>
 #include <asiopg/params.hpp>

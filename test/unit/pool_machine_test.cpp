@@ -35,6 +35,13 @@ struct fake_pool {
             if (a.kind == k) out.push_back(a.waiter.id);
         return out;
     }
+    // Why each close action closes (for the log), in order.
+    static std::vector<close_reason> closes(const std::vector<pool_action>& as) {
+        std::vector<close_reason> out;
+        for (const auto& a : as)
+            if (a.kind == pool_action::close) out.push_back(a.why);
+        return out;
+    }
     // Opens every node the machine asks for, successfully.
     std::vector<node_id> open_all() {
         auto opens = nodes(take(), pool_action::open);
@@ -241,6 +248,7 @@ ASIOPG_TEST_CASE(returned_connections_are_reset_or_discarded_and_replaced) {
     p.m.released(n, release_kind::discard, p.now);
     auto a = p.take();
     BOOST_TEST((fake_pool::nodes(a, pool_action::close) == std::vector<node_id>{n}));
+    BOOST_TEST((fake_pool::closes(a) == std::vector<close_reason>{close_reason::returned_broken}));
     auto opens = fake_pool::nodes(a, pool_action::open);
     BOOST_TEST_REQUIRE(opens.size() == 1u);
     BOOST_TEST(p.m.size() == 1u);
@@ -253,6 +261,7 @@ ASIOPG_TEST_CASE(returned_connections_are_reset_or_discarded_and_replaced) {
     p.m.reset_done(n2, false, p.now);
     a = p.take();
     BOOST_TEST(fake_pool::nodes(a, pool_action::close).size() == 1u);
+    BOOST_TEST((fake_pool::closes(a) == std::vector<close_reason>{close_reason::reset_failed}));
     BOOST_TEST(fake_pool::nodes(a, pool_action::open).size() == 1u);
 }
 
@@ -267,6 +276,7 @@ ASIOPG_TEST_CASE(dead_connection_found_at_grant_is_replaced_and_the_waiter_serve
     a = p.take();
     // The dead one closed, the other idle one granted to the same waiter, a replacement opened.
     BOOST_TEST(fake_pool::nodes(a, pool_action::close).size() == 1u);
+    BOOST_TEST((fake_pool::closes(a) == std::vector<close_reason>{close_reason::dead}));
     BOOST_TEST((fake_pool::waiters(a, pool_action::grant) == std::vector<waiter_id>{1}));
     BOOST_TEST(fake_pool::nodes(a, pool_action::open).size() == 1u);
     BOOST_TEST(p.m.counters().dead_on_acquire == 1u);
@@ -300,24 +310,33 @@ ASIOPG_TEST_CASE(lifetime_idle_time_and_health_checks) {
     p.m.checked(checks[2], true, p.now);
     a = p.take();
     BOOST_TEST(fake_pool::nodes(a, pool_action::close).size() == 1u);
+    BOOST_TEST((fake_pool::closes(a) == std::vector<close_reason>{close_reason::health_check_failed}));
     BOOST_TEST(p.m.counters().health_check_failures == 1u);
     // After 10 s idle, shrink to min_size.
+    std::vector<close_reason> why;
     for (int i = 0; i < 3; ++i) {
         p.now = p.m.next_wakeup();
         p.m.tick(p.now);
-        for (node_id n : fake_pool::nodes(p.take(), pool_action::check)) p.m.checked(n, true, p.now);
+        a = p.take();
+        for (close_reason r : fake_pool::closes(a)) why.push_back(r);
+        for (node_id n : fake_pool::nodes(a, pool_action::check)) p.m.checked(n, true, p.now);
+        for (close_reason r : fake_pool::closes(p.take())) why.push_back(r);
     }
     BOOST_TEST(p.m.size() == 1u);
+    BOOST_TEST((why == std::vector<close_reason>{close_reason::idle}));
+    why.clear();
     // After 60 s of life, even the last one is replaced.
     while (p.now < pool_time{} + 61s) {
         p.now = p.m.next_wakeup();
         p.m.tick(p.now);
         a = p.take();
+        for (close_reason r : fake_pool::closes(a)) why.push_back(r);
         for (node_id n : fake_pool::nodes(a, pool_action::check)) p.m.checked(n, true, p.now);
         for (node_id n : fake_pool::nodes(a, pool_action::open)) p.m.opened(n, open_outcome::ok, p.now);
         p.take();
     }
     BOOST_TEST(p.m.size() == 1u);
+    BOOST_TEST((why == std::vector<close_reason>{close_reason::expired}));
     BOOST_TEST(p.m.counters().opened >= 4u);
     // A borrowed connection past its lifetime is closed when it comes back.
     p.m.acquire(9, p.now);
