@@ -20,6 +20,7 @@ ASIOPG_DEPS=(
   libboost1.81-dev libboost1.81-tools-dev
   libboost-log1.81-dev libboost-test1.81-dev libboost-context1.81-dev
   libboost-json1.81-dev libboost-thread1.81-dev libboost-system1.81-dev libboost-url1.81-dev
+  python3                               # tools/fault-proxy, tools/doc-snippets
   cmake pkg-config                      # tools/check-install: consumers of the installed package
   curl apache2-utils                    # example/http_service/check: requests and a load test (ab)
 )
