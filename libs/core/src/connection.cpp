@@ -46,7 +46,13 @@ connection_impl::connection_impl(asio::any_io_executor ex)
     : executor(ex), socket(ex), deadline_timer(ex), resolver(ex), resolve_signal(ex), cancel_signal(ex),
       notify_signal(ex) {}
 
-connection_impl::~connection_impl() { close(); }
+connection_impl::~connection_impl() {
+    if (cancel_back) {
+        std::lock_guard<std::mutex> lk(cancel_back->mtx);
+        cancel_back->executor.reset(); // a cancel request still on its way reports to no one
+    }
+    close();
+}
 
 void connection_impl::release_socket() noexcept {
     if (socket.is_open()) socket.release(); // cancels pending waits; never closes libpq's fd
@@ -160,14 +166,21 @@ bool connection_impl::request_cancel() {
     cancel_in_flight = true;
     cancel_signal.expires_at(std::chrono::steady_clock::time_point::max());
     try {
-        // Holds the executor, not the connection: the connection is never destroyed here.
-        std::thread([request, weak = weak_from_this(), ex = executor] {
+        // Holds neither the connection (never destroyed here) nor the executor itself: only
+        // the way back, which the connection's destructor closes.
+        if (!cancel_back) {
+            cancel_back = std::make_shared<cancel_return>();
+            cancel_back->executor.emplace(executor);
+        }
+        std::thread([request, weak = weak_from_this(), back = cancel_back, generation = ++cancel_generation] {
             char error[256];
             PQcancel(request, error, sizeof error); // failure: the command runs on, until the deadline
             PQfreeCancel(request);
             cancels_in_flight.fetch_sub(1);
-            asio::post(ex, [weak] {
-                if (auto self = weak.lock()) {
+            std::lock_guard<std::mutex> lk(back->mtx);
+            if (!back->executor) return;
+            asio::post(*back->executor, [weak, generation] {
+                if (auto self = weak.lock(); self && self->cancel_generation == generation) {
                     self->cancel_in_flight = false;
                     self->cancel_signal.cancel();
                 }

@@ -95,6 +95,15 @@ public:
     // command. cancel_signal is cancelled when it has returned.
     asio::steady_timer cancel_signal;
     bool cancel_in_flight = false;
+    // How a cancel request's thread reports back: the executor, while this connection lives.
+    // The thread may outlive the connection (libpq 15's PQcancel has no timeout: over a
+    // blackholed network it waits until the network heals), and then the io_context too.
+    struct cancel_return {
+        std::mutex mtx;
+        std::optional<asio::any_io_executor> executor; // cleared by ~connection_impl
+    };
+    std::shared_ptr<cancel_return> cancel_back;
+    std::uint64_t cancel_generation = 0; // a late answer of an abandoned request is not this one's
     bool resolve_ready = false;
     error_code resolve_ec;
     asio::ip::tcp::resolver::results_type resolve_results;
