@@ -1,6 +1,7 @@
 // Streaming large results a batch at a time (single-row mode).
 #include <asiopg.hpp>
 
+#include "pool.hpp"
 #include "session.hpp"
 #include "styles.hpp"
 #include "test_case.hpp"
@@ -99,6 +100,54 @@ ASIOPG_TEST_CASE(the_connection_belongs_to_the_stream) {
     }
     BOOST_TEST(total == 100u);
     BOOST_TEST(*s.read(batch, 7).value == 0u); // reading again: still over
+}
+
+// Every row read but not the end (the last read filled its batch): the stream still holds the
+// connection, and every kind of operation is refused alike — none closes the connection — until
+// the read that says the stream is over.
+ASIOPG_TEST_CASE(a_stream_read_to_its_last_row_still_holds_the_connection) {
+    stream_session s;
+    BOOST_TEST_REQUIRE(!run<no_value>(style::callback, s.ctx, [&](auto&& tok) {
+        return s.conn.async_start_stream("SELECT 1", tok);
+    }).ec);
+    row_batch batch;
+    auto got = s.read(batch, 1);
+    BOOST_TEST_REQUIRE(!got.ec);
+    BOOST_TEST(*got.value == 1u);
+    pipeline pl;
+    pl.add("SELECT 2");
+    auto piped = run<std::vector<pipeline_result>>(style::callback, s.ctx, [&](auto&& tok) { return s.conn.async_execute(pl, tok); });
+    BOOST_TEST((piped.ec == client_errc::operation_in_progress), piped.ec.message());
+    std::size_t each = 0;
+    auto streamed = run<no_value>(style::callback, s.ctx, [&](auto&& tok) {
+        return s.conn.async_execute_each(pl, [&](std::size_t, pipeline_result&&) { ++each; }, tok);
+    });
+    BOOST_TEST((streamed.ec == client_errc::operation_in_progress), streamed.ec.message());
+    auto plain = run<result>(style::callback, s.ctx, [&](auto&& tok) { return s.conn.async_execute("SELECT 3", tok); });
+    BOOST_TEST((plain.ec == client_errc::operation_in_progress), plain.ec.message());
+    BOOST_TEST(s.conn.is_open());
+    // The read that finds the end frees it.
+    BOOST_TEST(*s.read(batch, 1).value == 0u);
+    auto after = run<std::vector<pipeline_result>>(style::callback, s.ctx, [&](auto&& tok) { return s.conn.async_execute(pl, tok); });
+    BOOST_TEST_REQUIRE(!after.ec, after.ec.message());
+    BOOST_TEST((*after.value)[0].value[0][0].as<int>() == 2);
+
+    // libpq 15 keeps a stream's single-row mode armed for the first query of the next pipeline:
+    // queries pipelined automatically after a stream get whole results too.
+    BOOST_TEST_REQUIRE(!run<no_value>(style::callback, s.ctx, [&](auto&& tok) {
+        return s.conn.async_start_stream("SELECT generate_series(1, 3)", tok);
+    }).ec);
+    while (*s.read(batch, 10).value != 0) {
+    }
+    int answers[2] = {0, 0}, done = 0;
+    for (int i = 0; i < 2; ++i)
+        s.conn.async_execute("SELECT n FROM generate_series(1, $1::int) n", params(i + 2), [&, i](error_code ec, result r) {
+            if (!ec) answers[i] = static_cast<int>(r.size());
+            ++done;
+        });
+    BOOST_TEST_REQUIRE(run_until(s.ctx, [&] { return done == 2; }));
+    BOOST_TEST(answers[0] == 2);
+    BOOST_TEST(answers[1] == 3);
 }
 
 ASIOPG_TEST_CASE(error_in_the_middle_of_a_stream) {

@@ -277,7 +277,7 @@ protected:
         case kind::simple:
             if (!PQsendQuery(impl.pg, q(impl).text.c_str())) return send_failed(impl);
             stage_ = stage::execute;
-            if (stream_) PQsetSingleRowMode(impl.pg);
+            if (stream_) impl.single_row_armed = PQsetSingleRowMode(impl.pg) == 1;
             return flush(impl);
         case kind::statement: return start_stage(impl, stage::execute);
         case kind::prepare:
@@ -338,7 +338,7 @@ protected:
         }
         }
         if (!ok) return send_failed(impl);
-        if (stream_ && st == stage::execute) PQsetSingleRowMode(pg);
+        if (stream_ && st == stage::execute) impl.single_row_armed = PQsetSingleRowMode(pg) == 1;
         return flush(impl);
     }
 

@@ -122,6 +122,11 @@ public:
     std::deque<waiter*> waiters;
     // libpq is in pipeline mode for queued queries (left when the queue drains).
     bool auto_pipeline = false;
+    // A stream armed libpq's single-row mode; libpq 15 leaves it armed after the stream and
+    // applies it to the first query of the next pipeline (enter_pipeline() disarms it).
+    bool single_row_armed = false;
+    // PQenterPipelineMode, after disarming a single-row mode left by a stream. False if refused.
+    bool enter_pipeline() noexcept;
     // connection::set_eager_pipelining: parameterised queries go in pipeline mode even alone.
     bool eager_pipelining = false;
     // A cancel request may have missed its query and hit the next one in the pipeline (see

@@ -137,7 +137,7 @@ struct pipeline_access {
             if (p_->entries_.empty()) return step::finish();
             if (impl.log.sink)
                 log_.start(impl, "pipeline of " + std::to_string(statements_) + " statements", {}, {});
-            if (!PQenterPipelineMode(impl.pg)) return fail(impl, client_errc::send_failed, impl.libpq_message());
+            if (!impl.enter_pipeline()) return fail(impl, client_errc::send_failed, impl.libpq_message());
             if (!send_all(impl)) {
                 if (!impl.connected()) return lost(impl);
                 std::string message = impl.libpq_message();

@@ -51,13 +51,23 @@ void connection_impl::leave_pipeline() noexcept {
     if (pg && PQpipelineStatus(pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(pg)) close(); // results unread: lost track
 }
 
+bool connection_impl::enter_pipeline() noexcept {
+    if (single_row_armed) {
+        // A send outside pipeline mode disarms single-row mode before anything else; one with
+        // no command text then fails without sending anything (libpq 15 offers no other way).
+        PQsendQueryParams(pg, nullptr, 0, nullptr, nullptr, nullptr, nullptr, 0);
+        single_row_armed = false;
+    }
+    return PQenterPipelineMode(pg) == 1;
+}
+
 void connection_impl::admit_next() noexcept {
     if (waiters.empty()) return leave_pipeline();
     if (waiters.front()->st == waiter::state::queued) {
         // Everything sent before it is read: back to ordinary mode, unless it can pipeline.
         leave_pipeline();
         if (waiters.empty()) return;
-        if (waiters.front()->may_pipeline && connected() && PQenterPipelineMode(pg)) {
+        if (waiters.front()->may_pipeline && connected() && enter_pipeline()) {
             auto_pipeline = true;
             for (waiter* w : waiters)
                 if (!w->may_pipeline || !send_pipelined(*w)) break;
