@@ -124,8 +124,9 @@ public:
     /// (multi-host lists, `target_session_attrs`); the whole attempt is bounded by
     /// `params.connect_timeout`. Signature: `void(error_code)`. Errors:
     /// `client_errc::invalid_conninfo`, `client_errc::connect_failed` (libpq's message, e.g.
-    /// "Connection refused" or "password authentication failed", in `diagnostics()`),
-    /// `client_errc::timeout`, resolver errors.
+    /// "Connection refused", "password authentication failed" or, for a host name that does not
+    /// resolve, "could not translate host name", in `diagnostics()`), `client_errc::timeout`,
+    /// `asio::error::operation_aborted` (cancelled).
     /// `params` is read before this function returns; lazy tokens (`deferred`,
     /// `use_awaitable`) keep a copy until the operation starts.
     template <class Token = boost::asio::deferred_t>
