@@ -3,6 +3,7 @@
 // a column that is not in the row), every completion style on a connection and on a pool,
 // transactions with savepoints, hostile values and names round-tripped, and refused
 // statements that send nothing.
+#include <asiopg/cancel_after.hpp>
 #include <asiopg/pool.hpp>
 #include <asiopg/sql.hpp>
 #include <asiopg/transaction.hpp>
@@ -137,6 +138,34 @@ ASIOPG_TEST_CASE(scalar_in_every_style) {
     });
     BOOST_TEST((bad.ec == client_errc::conversion_error), bad.ec.message());
     BOOST_TEST(bad.what.find("val") != std::string::npos, bad.what);
+}
+
+// cancel_after bounds builder statements as it bounds plain ones, on a connection and on a pool.
+ASIOPG_TEST_CASE(cancel_after_bounds_builder_statements) {
+    sa_session s;
+    s.must(sql::insert_into(s.tbl).values(s.tbl.val = "one row: one sleep"));
+    auto slow = sql::select(sql::func<std::string>("pg_sleep", sql::value(5.0))).from(s.tbl);
+    for (style st : {style::callback, style::awaitable, style::future}) {
+        BOOST_TEST_CONTEXT(st) {
+            auto out = run<result>(st, s.ctx, [&](auto&& tok) {
+                return sql::async_execute(s.conn, slow, cancel_after(std::chrono::milliseconds(200), tok));
+            });
+            BOOST_TEST((out.ec == client_errc::timeout), out.ec.message());
+            BOOST_TEST(s.conn.is_open()); // partial: cancelled on the server, the connection kept
+            auto n = run<std::optional<std::int64_t>>(st, s.ctx, [&](auto&& tok) {
+                return sql::async_scalar<std::int64_t>(s.conn, sql::select(sql::count()).from(s.tbl),
+                                                       cancel_after(std::chrono::seconds(5), tok));
+            });
+            BOOST_TEST_REQUIRE(!n.ec, n.ec.message());
+            BOOST_TEST(n.value->value_or(-1) == 1);
+        }
+    }
+    connection_pool pool(s.ctx, pool_params_for(1, 1));
+    auto on_pool = run<result>(style::callback, s.ctx, [&](auto&& tok) {
+        return sql::async_execute(pool, slow, cancel_after(std::chrono::milliseconds(200), tok));
+    });
+    BOOST_TEST((on_pool.ec == client_errc::timeout), on_pool.ec.message());
+    BOOST_TEST(!run<no_value>(style::callback, s.ctx, [&](auto&& tok) { return pool.async_close(tok); }).ec);
 }
 
 // aiopg.sa: reading a column that is not in the row is a clear error.

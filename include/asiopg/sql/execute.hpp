@@ -59,6 +59,9 @@ void run_compiled(Target& target, const prepared_call& call, diagnostics* diag, 
 template <class Target>
 struct execute_initiation {
     Target* target;
+    // An initiation with an executor: what cancel_after needs for its timer.
+    using executor_type = typename Target::executor_type;
+    executor_type get_executor() const noexcept { return target->get_executor(); }
     template <class Handler>
     void operator()(Handler&& h, diagnostics* diag, const prepared_call& call) const {
         run_compiled(*target, call, diag, std::forward<Handler>(h));
@@ -88,6 +91,8 @@ struct scalar_handler {
 template <class T, class Target>
 struct scalar_initiation {
     Target* target;
+    using executor_type = typename Target::executor_type;
+    executor_type get_executor() const noexcept { return target->get_executor(); }
     template <class Handler>
     void operator()(Handler&& h, diagnostics* diag, const prepared_call& call) const {
         run_compiled(*target, call, diag, scalar_handler<T, std::decay_t<Handler>>{std::forward<Handler>(h), diag});
