@@ -74,6 +74,11 @@ struct capture {
     }
 };
 
+void connect(asio::io_context& ctx, connection& conn, const connect_params& p) {
+    auto c = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); });
+    BOOST_TEST_REQUIRE(!c.ec, "connect: " << conn.get_diagnostics().message);
+}
+
 outcome<result> exec(asio::io_context& ctx, connection& conn, std::string_view sql) {
     return run<result>(style::callback, ctx, [&](auto&& tok) { return conn.async_execute(sql, tok); });
 }
@@ -191,7 +196,7 @@ ASIOPG_TEST_CASE(echo_logs_statements_with_duration_and_failures) {
     connect_params p = server_params();
     p.log = cap.make(log_level::info);
     p.log.echo = true;
-    BOOST_TEST_REQUIRE(!run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); }).ec);
+    connect(ctx, conn, p);
     BOOST_TEST_REQUIRE(!exec(ctx, conn, "SELECT 1 AS simple").ec);
     BOOST_TEST_REQUIRE(!exec(ctx, conn, "SELECT $1::text AS bound", params(std::string("top-secret-value"))).ec);
     auto bad = exec(ctx, conn, "SELECT * FROM no_such_table_for_logging");
@@ -247,7 +252,7 @@ ASIOPG_TEST_CASE(slow_statements_are_warnings_without_echo) {
     connect_params p = server_params();
     p.log = cap.make(log_level::warning);
     p.log.slow_statement = 40ms;
-    BOOST_TEST_REQUIRE(!run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); }).ec);
+    connect(ctx, conn, p);
     BOOST_TEST_REQUIRE(!exec(ctx, conn, "SELECT 'fast'").ec);
     BOOST_TEST_REQUIRE(!exec(ctx, conn, "SELECT pg_sleep(0.1), 'slow'").ec);
     BOOST_TEST(!cap.find("'fast'").has_value(), cap.dump());
@@ -263,7 +268,7 @@ ASIOPG_TEST_CASE(cancels_timeouts_and_lost_sessions) {
     connection conn(ctx);
     connect_params p = server_params();
     p.log = cap.make(log_level::info);
-    BOOST_TEST_REQUIRE(!run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); }).ec);
+    connect(ctx, conn, p);
 
     // Partial cancellation (cancel_after's default): a cancel request, the connection kept.
     auto cancelled = run<result>(style::callback, ctx, [&](auto&& tok) {
@@ -281,7 +286,7 @@ ASIOPG_TEST_CASE(cancels_timeouts_and_lost_sessions) {
     BOOST_TEST(cap.find("connection closed").has_value(), cap.dump());
 
     // The server ends the session: the next statement reports the loss.
-    BOOST_TEST_REQUIRE(!run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); }).ec);
+    connect(ctx, conn, p);
     asio::io_context other_ctx;
     connection other(other_ctx);
     BOOST_TEST_REQUIRE(!run<no_value>(style::callback, other_ctx, [&](auto&& tok) { return other.async_connect(tcp_conninfo(), tok); }).ec);
@@ -330,7 +335,7 @@ ASIOPG_TEST_CASE(a_throwing_sink_breaks_nothing) {
     p.log.level = log_level::trace;
     p.log.echo = true;
     p.log.sink = [](const log_record&) { throw std::runtime_error("sink failure"); };
-    BOOST_TEST_REQUIRE(!run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); }).ec);
+    connect(ctx, conn, p);
     auto r = exec(ctx, conn, "SELECT 42");
     BOOST_TEST_REQUIRE(!r.ec);
     BOOST_TEST((*r.value)[0][0].as<int>() == 42);
@@ -378,7 +383,7 @@ ASIOPG_TEST_CASE(boost_log_gets_channel_severity_and_category) {
     connect_params p = server_params();
     p.log = boost_log_logger(log_level::debug);
     p.log.echo = true;
-    BOOST_TEST_REQUIRE(!run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(p, tok); }).ec);
+    connect(ctx, conn, p);
     BOOST_TEST_REQUIRE(!exec(ctx, conn, "SELECT 'via boost log'").ec);
     sink->flush();
     auto has = [&](std::string_view text, logging::trivial::severity_level sev, std::string_view category) {
