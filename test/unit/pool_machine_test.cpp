@@ -394,6 +394,30 @@ ASIOPG_TEST_CASE(clear_replaces_every_connection) {
     BOOST_TEST((fake_pool::nodes(a, pool_action::close) == std::vector<node_id>{borrowed}));
 }
 
+// Regression (found by the HTTP example's author): clear() while connections were opening
+// counted each of them out of `opening` twice when it opened (opened(), then its discard as a
+// doomed node still marked opening): the counter wrapped, no connection was ever opened again,
+// and every acquire timed out on an empty pool.
+ASIOPG_TEST_CASE(clear_while_connections_are_opening_keeps_the_pool_alive) {
+    fake_pool p(limits(2, 2));
+    p.m.start(p.now);
+    auto opening = fake_pool::nodes(p.take(), pool_action::open);
+    BOOST_TEST_REQUIRE(opening.size() == 2u);
+    p.m.clear(p.now); // both doomed while connecting
+    p.take();
+    p.m.acquire(1, p.now);
+    p.take();
+    for (node_id n : opening) p.m.opened(n, open_outcome::ok, p.now);
+    auto a = p.take();
+    BOOST_TEST(fake_pool::closes(a) == std::vector<close_reason>(2, close_reason::cleared));
+    auto reopened = fake_pool::nodes(a, pool_action::open);
+    BOOST_TEST_REQUIRE(reopened.size() == 2u); // min_size again, and the waiter served
+    for (node_id n : reopened) p.m.opened(n, open_outcome::ok, p.now);
+    BOOST_TEST((fake_pool::waiters(p.take(), pool_action::grant) == std::vector<waiter_id>{1}));
+    BOOST_TEST(p.m.count(pool_machine::node_state::opening) == 0u);
+    BOOST_TEST(p.m.size() == 2u);
+}
+
 // Found by review:
 
 // Regression (busy loop): after a failed connect, next_open_allowed_ stays set (in the past) until a

@@ -96,6 +96,8 @@ void pool_machine::opened(node_id n, open_outcome outcome, pool_time now) {
     if (it == nodes_.end() || it->second.state != node_state::opening) return;
     --opening_;
     if (outcome == open_outcome::ok) {
+        // Out of `opening` now (counted above): a doomed one discarded next must not count again.
+        it->second.state = node_state::idle;
         ++counters_.opened;
         consecutive_failures_ = 0;
         refused_ = false;
