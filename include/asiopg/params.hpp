@@ -26,6 +26,10 @@ enum class data_format : int { text = 0, binary = 1 };
 using bytes = std::vector<unsigned char>;
 using bytes_view = std::span<const unsigned char>;
 
+/// The most parameters one statement takes: the protocol counts them in 16 bits (libpq's limit
+/// too). More is refused with `client_errc::invalid_parameter` before anything is sent.
+inline constexpr std::size_t max_parameters = 65535;
+
 /// One parameter ready for libpq: a view of its bytes, its format and its type.
 /// `data == nullptr` means SQL NULL. `type == 0` lets the server infer the type.
 struct param_ref {

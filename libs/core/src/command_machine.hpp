@@ -223,6 +223,10 @@ protected:
             return fail(impl, client_errc::invalid_parameter, "the SQL text contains a NUL byte");
         text.push_back('\0');
         const std::size_t n = params_.size();
+        if (n > max_parameters)
+            return fail(impl, client_errc::invalid_parameter,
+                        std::to_string(n) + " parameters; a statement takes at most " + std::to_string(max_parameters) +
+                            " (the protocol's limit)");
         if (kind_ == kind::statement) {
             const statement::description* d = statement_->describe();
             if (!d || d->session != impl.session)

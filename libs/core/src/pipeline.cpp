@@ -28,6 +28,9 @@ std::size_t pipeline::store_text(std::string_view text) {
 
 pipeline& pipeline::add_encoded(std::string_view sql, std::span<const param_ref> ps) {
     if (std::memchr(sql.data(), 0, sql.size())) detail::throw_invalid_parameter("pipeline: the SQL text contains a NUL byte");
+    if (ps.size() > max_parameters)
+        detail::throw_invalid_parameter("pipeline: " + std::to_string(ps.size()) + " parameters; a statement takes at most " +
+                                        std::to_string(max_parameters) + " (the protocol's limit)");
     for (std::size_t i = 0; i < ps.size(); ++i)
         if (ps[i].data && ps[i].format == data_format::text &&
             std::memchr(ps[i].data, 0, static_cast<std::size_t>(ps[i].length)))
