@@ -103,7 +103,7 @@ asiopg_kill_b2_session() {
 }
 
 # Time limits: one b2 run may take ASIOPG_B2_TIMEOUT s (default 1500); one action (a
-# compile, one test program) ASIOPG_B2_ACTION_TIMEOUT s (default 300, b2 -l), so a
+# compile, one test program) ASIOPG_B2_ACTION_TIMEOUT s (default 900, b2 -l), so a
 # hung test fails alone instead of eating the whole run.
 asiopg_b2() {
   local log=$1
@@ -120,7 +120,7 @@ asiopg_b2() {
     rc=0
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$ASIOPG_B2_SID_FILE" \
       timeout -k 30 "${ASIOPG_B2_TIMEOUT:-1500}" \
-      b2 -j2 -l "${ASIOPG_B2_ACTION_TIMEOUT:-300}" "$@" </dev/null 2>&1 || rc=$?
+      b2 -j2 -l "${ASIOPG_B2_ACTION_TIMEOUT:-900}" "$@" </dev/null 2>&1 || rc=$?
     echo "$rc" >"$tmp/rc"
   ) | tee "$log" | asiopg_b2_filter &
   wait $! || true
