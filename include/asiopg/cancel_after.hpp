@@ -17,7 +17,9 @@
 #include <asiopg/error.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/associator.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -99,12 +101,16 @@ struct timeout_initiation {
             outer.template emplace<forward_cancellation>(std::weak_ptr<timeout_state>(state));
         }
         state->timer.expires_after(timeout);
-        state->timer.async_wait([weak = std::weak_ptr<timeout_state>(state), type = type](error_code ec) {
-            auto s = weak.lock();
-            if (ec || !s) return;
-            s->fired = true;
-            s->signal.emit(type);
-        });
+        // The expiry emits the cancellation where the operation's own steps run: on the
+        // handler's executor (as asio::cancel_after does), never beside them on another thread.
+        state->timer.async_wait(boost::asio::bind_executor(
+            boost::asio::get_associated_executor(h, init.get_executor()),
+            [weak = std::weak_ptr<timeout_state>(state), type = type](error_code ec) {
+                auto s = weak.lock();
+                if (ec || !s) return;
+                s->fired = true;
+                s->signal.emit(type);
+            }));
         std::move(init)(timeout_handler<std::decay_t<Handler>>{std::forward<Handler>(h), std::move(state)},
                         std::forward<Args>(args)...);
     }

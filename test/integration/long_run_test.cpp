@@ -12,8 +12,10 @@
 #include "test_case.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -36,6 +38,10 @@ struct ledger {
     std::vector<std::int64_t> committed_list; // to pick one at random
     std::atomic<long> reads{0}, read_mismatches{0}, cancellations{0}, failures{0};
     std::atomic<int> running{0};
+    // What each task is doing: when tasks fail to finish, the report names where they hang.
+    enum stage : int { idle, reading, acquiring, beginning, inserting, inserting_cancelled, rolling_back,
+                       committing, committing_cancelled };
+    std::array<std::atomic<int>, 256> stages{};
     std::atomic<bool> stop{false};
     std::string unexpected; // the first failure that is not a cancellation's or a timeout's
 
@@ -66,8 +72,9 @@ asio::awaitable<void> worker(connection_pool& pool, ledger& l, int task, unsigne
     ++l.running;
     struct leaving {
         std::atomic<int>& running;
-        ~leaving() { --running; } // whatever ends the task
-    } guard{l.running};
+        std::atomic<int>& stage;
+        ~leaving() { stage = ledger::idle; --running; } // whatever ends the task
+    } guard{l.running, l.stages[task]};
     std::int64_t seq = 0;
     while (!l.stop) {
         if (chance(40)) { // a read: a committed write reads back intact
@@ -78,6 +85,7 @@ asio::awaitable<void> worker(connection_pool& pool, ledger& l, int task, unsigne
             }
             if (probe == 0) continue;
             try {
+                l.stages[task] = ledger::reading;
                 result r = co_await pool.async_execute("SELECT payload = md5(id::text) FROM long_run WHERE id = $1",
                                                        params(probe), asio::use_awaitable);
                 ++l.reads;
@@ -93,20 +101,25 @@ asio::awaitable<void> worker(connection_pool& pool, ledger& l, int task, unsigne
         const bool cancel_insert = chance(15), cancel_commit = chance(10);
         bool commit_sent = false;
         try {
+            l.stages[task] = ledger::acquiring;
             pooled_connection c = co_await pool.async_acquire(asio::use_awaitable);
+            l.stages[task] = ledger::beginning;
             co_await c->async_execute("BEGIN", asio::use_awaitable);
             const char* insert = "INSERT INTO long_run (id, task, payload) VALUES ($1, $2, md5($1::text))";
             if (cancel_insert) {
                 // A statement that takes 0–20 ms, cancelled after 1–25 ms: about half are cut.
                 ++l.cancellations;
+                l.stages[task] = ledger::inserting_cancelled;
                 const char* slow = "INSERT INTO long_run (id, task, payload) "
                                    "SELECT $1, $2, md5($1::text) FROM pg_sleep($3::float8 / 1000)";
                 co_await c->async_execute(slow, params(id, task, static_cast<double>(rng() % 21)),
                                           cancel_after(deadline(), asio::use_awaitable, how()));
             } else {
+                l.stages[task] = ledger::inserting;
                 co_await c->async_execute(insert, params(id, task), asio::use_awaitable);
             }
             if (chance(10)) { // changed its mind: rolled back
+                l.stages[task] = ledger::rolling_back;
                 co_await c->async_execute("ROLLBACK", asio::use_awaitable);
                 l.note(&ledger::never_committed, id);
                 continue;
@@ -115,9 +128,11 @@ asio::awaitable<void> worker(connection_pool& pool, ledger& l, int task, unsigne
             if (cancel_commit) {
                 // Around a COMMIT's round trip (0.05–0.6 ms): some are cut, in doubt.
                 ++l.cancellations;
+                l.stages[task] = ledger::committing_cancelled;
                 co_await c->async_execute("COMMIT", cancel_after(std::chrono::microseconds(50 + rng() % 550),
                                                                  asio::use_awaitable, how()));
             } else {
+                l.stages[task] = ledger::committing;
                 co_await c->async_execute("COMMIT", asio::use_awaitable);
             }
             l.note(&ledger::committed, id);
@@ -147,7 +162,9 @@ ASIOPG_TEST_CASE(two_hundred_tasks_twenty_connections_random_cancellations, *boo
     p.acquire_timeout = 30s;
     connection_pool pool(ctx, p);
     for (int t = 0; t < 200; ++t)
-        asio::co_spawn(ctx, worker(pool, l, t + 1, static_cast<unsigned>(t * 7919 + 1)), [&](std::exception_ptr e) {
+        // Each task on a strand of its own (doc/thread-safety.md): its timers and cancellations
+        // never race with its operations, while the pool's connections run on theirs.
+        asio::co_spawn(asio::make_strand(ctx), worker(pool, l, t + 1, static_cast<unsigned>(t * 7919 + 1)), [&](std::exception_ptr e) {
             if (!e) return;
             try { std::rethrow_exception(e); }
             catch (const std::exception& ex) { l.odd(std::string("task died: ") + ex.what()); }
@@ -157,13 +174,20 @@ ASIOPG_TEST_CASE(two_hundred_tasks_twenty_connections_random_cancellations, *boo
     asio::steady_timer stopper(ctx, stop_at);
     stopper.async_wait([&](error_code) { l.stop = true; });
     // (The pool keeps a timer: the context never runs out of work; run until the tasks are done.)
+    // A task that does not finish within 30 s of the stop is a hang: reported, and the test fails.
+    const auto give_up_at = stop_at + 30s;
     auto drive = [&] {
-        while (!(l.stop && l.running == 0)) ctx.run_for(50ms);
+        while (!(l.stop && l.running == 0) && std::chrono::steady_clock::now() < give_up_at) ctx.run_for(50ms);
     };
     std::thread second(drive);
     drive();
     second.join();
-    BOOST_TEST(l.running == 0);
+    if (l.running != 0) {
+        std::string stuck;
+        for (int t = 1; t <= 200; ++t)
+            if (int st = l.stages[t]; st != ledger::idle) stuck += " task " + std::to_string(t) + ": stage " + std::to_string(st) + ";";
+        BOOST_FAIL(std::to_string(l.running) + " tasks never finished:" + stuck);
+    }
     BOOST_TEST(l.unexpected.empty(), l.unexpected);
     BOOST_TEST(l.read_mismatches == 0);
     BOOST_TEST_MESSAGE("long run: " << l.committed.size() << " committed, " << l.never_committed.size()

@@ -1,6 +1,7 @@
 // asiopg::connection: construction, session facts, close; the connection_impl helpers.
 #include <asiopg/connection.hpp>
 
+#include "cancel_request.hpp"
 #include "driver.hpp"
 #include "machine_base.hpp"
 
@@ -8,9 +9,9 @@
 
 #include <atomic>
 #include <cstring>
-#include <thread>
 
-#include <boost/asio/post.hpp>
+#include <boost/asio/bind_executor.hpp>
+
 
 #include <sys/socket.h>
 
@@ -47,10 +48,7 @@ connection_impl::connection_impl(asio::any_io_executor ex)
       notify_signal(ex) {}
 
 connection_impl::~connection_impl() {
-    if (cancel_back) {
-        std::lock_guard<std::mutex> lk(cancel_back->mtx);
-        cancel_back->executor.reset(); // a cancel request still on its way reports to no one
-    }
+    if (cancel_back) close_cancel_return(*cancel_back); // a request still out reports to no one
     close();
 }
 
@@ -116,7 +114,7 @@ void connection_impl::end_op(std::uint64_t id) noexcept {
 void connection_impl::start_deadline(std::uint64_t id, std::chrono::steady_clock::time_point at) {
     expired_op = 0;
     deadline_timer.expires_at(at);
-    deadline_timer.async_wait([weak = weak_from_this(), id](error_code ec) {
+    deadline_timer.async_wait(asio::bind_executor(reply_executor(), [weak = weak_from_this(), id](error_code ec) {
         auto self = weak.lock();
         if (ec || !self || self->active_op != id) return;
         self->expired_op = id;
@@ -124,7 +122,7 @@ void connection_impl::start_deadline(std::uint64_t id, std::chrono::steady_clock
         self->socket.cancel(ignored);
         self->resolve_signal.cancel();
         self->cancel_signal.cancel();
-    });
+    }));
 }
 
 void connection_impl::start_resolve(std::uint64_t id, const std::string& host) {
@@ -133,65 +131,39 @@ void connection_impl::start_resolve(std::uint64_t id, const std::string& host) {
     resolve_results = {};
     resolve_signal.expires_at(std::chrono::steady_clock::time_point::max());
     resolver.async_resolve(host, "0", asio::ip::resolver_base::flags(),
-                           [weak = weak_from_this(), id](error_code ec,
-                                                         asio::ip::tcp::resolver::results_type rs) {
+                           asio::bind_executor(reply_executor(), [weak = weak_from_this(), id](
+                                                                     error_code ec, asio::ip::tcp::resolver::results_type rs) {
                                auto self = weak.lock();
                                if (!self || self->active_op != id) return; // a late answer: dropped
                                self->resolve_ready = true;
                                self->resolve_ec = ec;
                                self->resolve_results = std::move(rs);
                                self->resolve_signal.cancel();
-                           });
+                           }));
 }
 
-namespace {
-// Cancel requests in flight process-wide: each holds a thread while PQcancel connects to the
-// server (it can block for as long as the network lets it); past the limit, cancellation falls
-// back to closing the connection.
-std::atomic<int> cancels_in_flight{0};
-constexpr int max_cancels_in_flight = 32;
-} // namespace
+asio::any_completion_executor connection_impl::reply_executor() const {
+    if (op_executor) return op_executor;
+    return asio::any_completion_executor(executor); // (no operation armed it: a test's direct call)
+}
 
 bool connection_impl::request_cancel() {
     if (cancel_in_flight) return true; // one is on its way
-    if (!pg || cancels_in_flight.fetch_add(1) >= max_cancels_in_flight) {
-        if (pg) cancels_in_flight.fetch_sub(1);
-        return false;
-    }
+    if (!pg) return false;
     PGcancel* request = PQgetCancel(pg);
-    if (!request) {
-        cancels_in_flight.fetch_sub(1);
-        return false;
-    }
+    if (!request) return false;
+    // The thread holds neither the connection (never destroyed there) nor the executor itself:
+    // only the way back, which the connection's destructor and the context's shutdown close.
+    if (!cancel_back) cancel_back = open_cancel_return(executor);
+    auto done = [weak = weak_from_this(), generation = ++cancel_generation] {
+        if (auto self = weak.lock(); self && self->cancel_generation == generation) {
+            self->cancel_in_flight = false;
+            self->cancel_signal.cancel();
+        }
+    };
+    if (!send_cancel_request(request, cancel_back, reply_executor(), std::move(done))) return false;
     cancel_in_flight = true;
     cancel_signal.expires_at(std::chrono::steady_clock::time_point::max());
-    try {
-        // Holds neither the connection (never destroyed here) nor the executor itself: only
-        // the way back, which the connection's destructor closes.
-        if (!cancel_back) {
-            cancel_back = std::make_shared<cancel_return>();
-            cancel_back->executor.emplace(executor);
-        }
-        std::thread([request, weak = weak_from_this(), back = cancel_back, generation = ++cancel_generation] {
-            char error[256];
-            PQcancel(request, error, sizeof error); // failure: the command runs on, until the deadline
-            PQfreeCancel(request);
-            cancels_in_flight.fetch_sub(1);
-            std::lock_guard<std::mutex> lk(back->mtx);
-            if (!back->executor) return;
-            asio::post(*back->executor, [weak, generation] {
-                if (auto self = weak.lock(); self && self->cancel_generation == generation) {
-                    self->cancel_in_flight = false;
-                    self->cancel_signal.cancel();
-                }
-            });
-        }).detach();
-    } catch (...) { // no thread
-        PQfreeCancel(request);
-        cancels_in_flight.fetch_sub(1);
-        cancel_in_flight = false;
-        return false;
-    }
     return true;
 }
 

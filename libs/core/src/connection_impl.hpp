@@ -8,6 +8,7 @@
 #include <asiopg/notification.hpp>
 #include <asiopg/params.hpp>
 
+#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -32,6 +33,7 @@ namespace asiopg::detail {
 namespace asio = boost::asio;
 
 class connection_impl;
+struct cancel_return;
 
 // A query as libpq takes it: the SQL and each parameter as C strings in one buffer.
 struct encoded_query {
@@ -80,6 +82,12 @@ public:
     connection_impl& operator=(const connection_impl&) = delete;
 
     asio::any_io_executor executor;
+    // Where the internal handlers an operation arms (its deadline, the answer of its cancel
+    // request, a resolver's answer) run: the executor of that operation's handler, on which
+    // its own steps run too (Asio's rule for composed operations). So a pooled connection —
+    // whose executor is a strand of the pool's — used by a task on a strand of its own never
+    // sees two threads at once. Set (untracked) by the driver before it arms one.
+    asio::any_completion_executor op_executor;
     // Wraps libpq's socket; libpq owns the fd, so it is release()d, never closed. While
     // connecting it is assigned for one wait at a time (libpq may replace the socket under the
     // same fd number); once connected it stays assigned.
@@ -95,13 +103,7 @@ public:
     // command. cancel_signal is cancelled when it has returned.
     asio::steady_timer cancel_signal;
     bool cancel_in_flight = false;
-    // How a cancel request's thread reports back: the executor, while this connection lives.
-    // The thread may outlive the connection (libpq 15's PQcancel has no timeout: over a
-    // blackholed network it waits until the network heals), and then the io_context too.
-    struct cancel_return {
-        std::mutex mtx;
-        std::optional<asio::any_io_executor> executor; // cleared by ~connection_impl
-    };
+    // The way back of this connection's cancel requests (cancel_request.hpp), opened on first use.
     std::shared_ptr<cancel_return> cancel_back;
     std::uint64_t cancel_generation = 0; // a late answer of an abandoned request is not this one's
     bool resolve_ready = false;
@@ -257,6 +259,8 @@ public:
     // Sends a cancel request for the command in progress, off this thread. False if it could not
     // be started (then only closing the connection stops the command).
     bool request_cancel();
+    // op_executor, or the connection's own when none was set.
+    asio::any_completion_executor reply_executor() const;
     // Moves notifications out of libpq.
     void drain_notifications();
     // Wakes a receiver waiting on notify_signal.

@@ -67,6 +67,7 @@ public:
         // Every cancellation type reaches the operation; resume() decides what each one does.
         self.reset_cancellation_state(asio::enable_total_cancellation());
         phase_ = phase::running;
+        if constexpr (Machine::sockets == socket_use::per_wait) arm_here(self); // connecting: deadlines, resolver
         handle(self, machine_->start(*impl_));
     }
 
@@ -105,11 +106,19 @@ private:
         return machine_->op_id() != 0 && impl_->active_op != machine_->op_id() && !machine_->waiting();
     }
 
+    // The internal handlers armed next (deadline, cancel request's answer, resolver) run where
+    // this operation's steps run: on its handler's executor.
+    template <class Self>
+    void arm_here(Self& self) {
+        impl_->op_executor = asio::prefer(asio::get_associated_executor(self), asio::execution::outstanding_work.untracked);
+    }
+
     // The waiter's signal fired: its turn, the connection closed, or a cancellation.
     template <class Self>
     void turn_resumed(Self& self) {
         phase_ = phase::running;
         if (machine_->dropped()) return complete_abandoned(self);
+        arm_here(self); // it may send a cancel request
         handle(self, machine_->on_turn(*impl_, self.cancelled()));
     }
     template <class Self>
@@ -128,8 +137,10 @@ private:
             ec = client_errc::timeout;
         } else if (c != asio::cancellation_type::none) {
             if constexpr (requires(Machine& m) { m.soft_cancel(*impl_); }) {
-                if ((c & asio::cancellation_type::terminal) == asio::cancellation_type::none)
+                if ((c & asio::cancellation_type::terminal) == asio::cancellation_type::none) {
+                    arm_here(self);
                     return handle(self, machine_->soft_cancel(*impl_));
+                }
             }
             ec = asio::error::operation_aborted;
         }
@@ -173,6 +184,7 @@ private:
             return machine_->turn_signal().async_wait(std::move(self));
         case wait_for::resolve:
             if constexpr (requires(Machine& m) { m.resolve_host(); }) {
+                arm_here(self);
                 impl_->start_resolve(machine_->op_id(), machine_->resolve_host());
                 return impl_->resolve_signal.async_wait(std::move(self));
             }
