@@ -51,6 +51,8 @@ struct logger {
 
     /// Whether a record of level `l` would reach the sink.
     bool enabled(log_level l) const noexcept { return sink && l != log_level::off && l >= level; }
+    /// Passes a record to the sink if `l` is enabled; an exception from the sink is swallowed.
+    void write(log_level l, std::string_view category, std::string_view message) const noexcept;
 };
 
 } // namespace asiopg

@@ -4,6 +4,7 @@
 
 #include <asiopg/connection.hpp>
 
+#include "client_error.hpp"
 #include "driver.hpp"
 #include "machine_base.hpp"
 #include "session_state.hpp"
@@ -215,18 +216,14 @@ protected:
     // Copies the SQL and every parameter into the connection's reused buffers: libpq needs
     // C strings, and a prepare round trip may come before the values are sent.
     std::optional<step> store(connection_impl& impl) {
+        const std::size_t n = params_.size();
+        if (std::string why = unsendable_statement(sql_, n); !why.empty())
+            return fail(impl, client_errc::invalid_parameter, std::move(why));
         encoded_query& query = q(impl);
         std::string& text = query.text;
         text.assign(sql_.data(), sql_.size());
         sql_size_ = sql_.size();
-        if (text.find('\0') != std::string::npos)
-            return fail(impl, client_errc::invalid_parameter, "the SQL text contains a NUL byte");
         text.push_back('\0');
-        const std::size_t n = params_.size();
-        if (n > max_parameters)
-            return fail(impl, client_errc::invalid_parameter,
-                        std::to_string(n) + " parameters; a statement takes at most " + std::to_string(max_parameters) +
-                            " (the protocol's limit)");
         if (kind_ == kind::statement) {
             const statement::description* d = statement_->describe();
             if (!d || d->session != impl.session)
@@ -261,10 +258,7 @@ protected:
             query.lengths[i] = p.length;
             if (!p.data) continue;
             if (p.format == data_format::text && std::memchr(p.data, 0, static_cast<std::size_t>(p.length)))
-                return fail(impl, client_errc::invalid_parameter,
-                            "parameter $" + std::to_string(i + 1) +
-                                " contains a NUL byte, which a text parameter cannot carry "
-                                "(send binary data as asiopg::bytes)");
+                return fail(impl, client_errc::invalid_parameter, nul_in_text_parameter(i));
             offsets_[i] = static_cast<long>(text.size());
             text.append(p.data, static_cast<std::size_t>(p.length));
             text.push_back('\0');

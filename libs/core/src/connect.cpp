@@ -384,8 +384,7 @@ private:
 
     // The whole connect failed: reported to the caller and the logger.
     step failed(connection_impl& impl, error_code ec, std::string message) {
-        if (impl.logs(log_level::warning)) impl.note(log_level::warning, "connection", "connect failed: " + message);
-        return fail(impl, ec, std::move(message));
+        return noted(impl, log_level::warning, ec, std::move(message), "connect failed: ");
     }
 
     // " (database "d", user "u")" as the keywords say, for the log (never the password).

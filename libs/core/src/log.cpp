@@ -17,6 +17,15 @@ std::string_view to_string(log_level l) noexcept {
     return "off";
 }
 
+void logger::write(log_level l, std::string_view category, std::string_view message) const noexcept {
+    if (!enabled(l)) return;
+    try {
+        sink(log_record{l, category, message});
+    } catch (...) {
+        // A logger must never break the operation that reports.
+    }
+}
+
 namespace detail {
 
 void connection_impl::note(log_level l, std::string_view category, std::string message) const noexcept {
@@ -25,10 +34,8 @@ void connection_impl::note(log_level l, std::string_view category, std::string m
         // Messages are built from libpq's and the server's text and the user's SQL: none should
         // hold the password, but a server echoing a bad conninfo or a statement setting a
         // password could. (Short passwords are left alone: they would mangle ordinary words.)
-        message = redact(std::move(message), password);
-        log.sink(log_record{l, category, message});
-    } catch (...) {
-        // A logger must never break the operation that reports.
+        log.write(l, category, redact(std::move(message), password));
+    } catch (...) { // (redact could not allocate: the record is dropped)
     }
 }
 

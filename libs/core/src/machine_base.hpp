@@ -120,9 +120,10 @@ protected:
         if (ec == client_errc::timeout) return noted(impl, log_level::warning, ec, name + " timed out; connection closed");
         return noted(impl, log_level::warning, client_errc::connection_lost, "socket error: " + ec.message());
     }
-    // fail(), and the message to the connection's logger.
-    step noted(connection_impl& impl, log_level level, error_code ec, std::string message) {
-        if (impl.logs(level)) impl.note(level, "connection", message);
+    // fail(), and the message (after `log_prefix`) to the connection's logger.
+    step noted(connection_impl& impl, log_level level, error_code ec, std::string message,
+               std::string_view log_prefix = {}) {
+        if (impl.logs(level)) impl.note(level, "connection", std::string(log_prefix) + message);
         return fail(impl, ec, std::move(message));
     }
 

@@ -27,15 +27,12 @@ std::size_t pipeline::store_text(std::string_view text) {
 }
 
 pipeline& pipeline::add_encoded(std::string_view sql, std::span<const param_ref> ps) {
-    if (std::memchr(sql.data(), 0, sql.size())) detail::throw_invalid_parameter("pipeline: the SQL text contains a NUL byte");
-    if (ps.size() > max_parameters)
-        detail::throw_invalid_parameter("pipeline: " + std::to_string(ps.size()) + " parameters; a statement takes at most " +
-                                        std::to_string(max_parameters) + " (the protocol's limit)");
+    if (std::string why = detail::unsendable_statement(sql, ps.size()); !why.empty())
+        detail::throw_invalid_parameter("pipeline: " + why);
     for (std::size_t i = 0; i < ps.size(); ++i)
         if (ps[i].data && ps[i].format == data_format::text &&
             std::memchr(ps[i].data, 0, static_cast<std::size_t>(ps[i].length)))
-            detail::throw_invalid_parameter("pipeline: parameter $" + std::to_string(i + 1) +
-                   " contains a NUL byte, which a text parameter cannot carry (send binary data as asiopg::bytes)");
+            detail::throw_invalid_parameter("pipeline: " + detail::nul_in_text_parameter(i));
     const std::size_t arena_mark = arena_.size(), params_mark = params_.size();
     try {
         entry e{kind::query};

@@ -105,7 +105,6 @@ bool serialised(const asio::any_io_executor& ex) {
 
 pool_impl::work_guard::work_guard(const asio::any_completion_executor& ex) {
     if (const auto* io = detail::io_context_executor_in(ex)) {
-        io_.emplace(*io);
         io_work_.emplace(asio::prefer(*io, asio::execution::outstanding_work.tracked));
     } else {
         other_.emplace(asio::prefer(ex, asio::execution::outstanding_work.tracked));
@@ -123,10 +122,9 @@ void pool_impl::post_completion(Handler h, work_guard work, Args... args) {
             std::move(h)(std::move(args)...);
         };
     };
-    if (const auto* io = work.io_executor()) {
+    if (auto io = work.io_executor()) {
         // The posted function is work on that context until it has run: no guard to carry.
-        asio::io_context::executor_type target = *io;
-        return asio::post(target, [complete = make()]() mutable { complete(nullptr); });
+        return asio::post(*io, [complete = make()]() mutable { complete(nullptr); });
     }
     auto ex = asio::get_associated_executor(h, default_completion_ex_);
     asio::post(ex_, asio::bind_executor(ex, [complete = make(), work = std::move(work)]() mutable {
@@ -155,12 +153,7 @@ void pool_impl::start() {
 }
 
 void pool_impl::note(log_level l, const std::string& message) const noexcept {
-    if (!logs(l)) return;
-    try {
-        params_.connect.log.sink(log_record{l, "pool", message});
-    } catch (...) {
-        // A logger must never break the pool.
-    }
+    params_.connect.log.write(l, "pool", message);
 }
 
 // ---- the action loop ----

@@ -74,13 +74,13 @@ private:
     class work_guard {
     public:
         explicit work_guard(const boost::asio::any_completion_executor& ex);
-        // The io_context executor the handler runs on, or nullptr for any other executor.
-        const boost::asio::io_context::executor_type* io_executor() const noexcept {
-            return io_ ? &*io_ : nullptr;
+        // The io_context executor the handler runs on (untracked, to post to), if it is one.
+        std::optional<boost::asio::io_context::executor_type> io_executor() const noexcept {
+            if (!io_work_) return std::nullopt;
+            return boost::asio::require(*io_work_, boost::asio::execution::outstanding_work.untracked);
         }
 
     private:
-        std::optional<boost::asio::io_context::executor_type> io_; // untracked copy, to post to
         std::optional<boost::asio::io_context::basic_executor_type<std::allocator<void>, 4>> io_work_;
         std::optional<boost::asio::any_completion_executor> other_; // tracked
     };
