@@ -4,6 +4,8 @@
 #include <asiopg/logger.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +40,13 @@ struct connect_params {
     /// Where the connection reports connects, closes, cancels, timeouts and (if asked)
     /// statements; silent by default. Kept by the connection (see `connection::set_logger`).
     logger log;
+
+    /// When set, the capacity of the connection's automatic statement cache from this connect
+    /// on (`connection::set_statement_cache`; unset: the connection's setting, 100 by default).
+    /// `0` sends every statement unnamed — the setting behind PgBouncer in transaction pooling,
+    /// where the next transaction may run on another server connection (doc/pgbouncer.md). A
+    /// pool's connections take it from `pool_params::connect`.
+    std::optional<std::size_t> statement_cache;
 };
 
 } // namespace asiopg

@@ -23,6 +23,7 @@ ASIOPG_DEPS=(
   python3                               # tools/fault-proxy, tools/doc-snippets
   cmake pkg-config                      # tools/check-install: consumers of the installed package
   curl apache2-utils                    # example/http_service/check: requests and a load test (ab)
+  pgbouncer                             # tools/pgbouncer: the PgBouncer tests
 )
 
 asiopg_install_deps() {

@@ -112,6 +112,7 @@ public:
         step rejected;
         if (!begin(impl, rejected)) return rejected;
         if (params_->log.sink) impl.log = params_->log;
+        if (params_->statement_cache) impl.statements.capacity = *params_->statement_cache; // (emptied by close())
         if (impl.connected() && impl.logs(log_level::info))
             impl.note(log_level::info, "connection",
                       "reconnecting: the session of backend pid " + std::to_string(PQbackendPID(impl.pg)) +
