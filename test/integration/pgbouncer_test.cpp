@@ -109,6 +109,14 @@ ASIOPG_TEST_CASE(every_query_path_through_transaction_pooling, *boost::unit_test
     BOOST_TEST((failed.ec == sqlstate::division_by_zero), failed.ec.message());
     BOOST_TEST(failed.what.find("division by zero") != std::string::npos, failed.what);
 
+    // A timeout: PgBouncer passes the cancel request to the server session running the query.
+    auto slow = run<result>(style::callback, ctx, [&](auto&& tok) {
+        return conn.async_execute("SELECT pg_sleep(10)", cancel_after(200ms, tok));
+    });
+    BOOST_TEST((slow.ec == client_errc::timeout), slow.ec.message());
+    BOOST_TEST(conn.is_open());
+    BOOST_TEST(must(ctx, [&](auto&& tok) { return conn.async_execute("SELECT 5", tok); })[0][0].as<int>() == 5);
+
     // Transactions: a commit and a rollback (a transaction keeps its server connection).
     must(ctx, [&](auto&& tok) { return conn.async_execute("BEGIN", tok); });
     for (int i = 1; i <= 3; ++i)
