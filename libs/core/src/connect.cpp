@@ -49,28 +49,6 @@ std::string env(const char* name) {
     return v ? std::string(v) : std::string();
 }
 
-// A password written in a conninfo that failed to parse, so the parser's message (which may
-// quote a fragment of the string) can be redacted.
-std::string guess_password(std::string_view conninfo) {
-    std::size_t p = conninfo.find("password");
-    if (p != std::string_view::npos) {
-        std::size_t eq = conninfo.find('=', p);
-        if (eq != std::string_view::npos) {
-            std::size_t b = conninfo.find_first_not_of(" '", eq + 1);
-            std::size_t e = b == std::string_view::npos ? b : conninfo.find_first_of(" '&", b);
-            if (b != std::string_view::npos) return std::string(conninfo.substr(b, e - b));
-        }
-    }
-    std::size_t scheme = conninfo.find("://");
-    std::size_t at = conninfo.find('@');
-    if (scheme != std::string_view::npos && at != std::string_view::npos && at > scheme) {
-        std::size_t colon = conninfo.find(':', scheme + 3);
-        if (colon != std::string_view::npos && colon < at)
-            return std::string(conninfo.substr(colon + 1, at - colon - 1));
-    }
-    return {};
-}
-
 bool is_ip_literal(const std::string& host) {
     error_code ec;
     asio::ip::make_address(host, ec);

@@ -202,14 +202,6 @@ std::string connection_impl::libpq_message() const {
     return redact(std::move(m), password);
 }
 
-std::string redact(std::string text, const std::string& secret, bool always) {
-    if (secret.empty() || (secret.size() < 4 && !always)) return text;
-    for (std::size_t pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos + 3))
-        text.replace(pos, secret.size(), "***");
-    return text;
-}
-
 diagnostics diagnostics_from(const PGresult* res) {
     diagnostics d;
     d.severity = field(res, PG_DIAG_SEVERITY_NONLOCALIZED);

@@ -8,6 +8,8 @@
 #include <asiopg/notification.hpp>
 #include <asiopg/params.hpp>
 
+#include "redact.hpp"
+
 #include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -290,10 +292,6 @@ bool prefers_binary(std::span<const Oid> columns) noexcept;
 
 // Keeps server notices on the connection instead of libpq's default of printing them.
 void install_notice_receiver(connection_impl& impl);
-// Replaces every occurrence of `secret` in `text` by "***". Secrets shorter than 4 characters
-// are left alone unless `always` (they would mangle ordinary words; libpq never echoes a
-// password, only the conninfo parser quotes its input, and that path passes `always`).
-std::string redact(std::string text, const std::string& secret, bool always = false);
 // Server diagnostics from a PGRES_FATAL_ERROR result.
 diagnostics diagnostics_from(const PGresult* res);
 
