@@ -187,6 +187,32 @@ ASIOPG_TEST_CASE(commit_after_idle_in_transaction_timeout_is_not_in_doubt) {
     BOOST_TEST((tx.state() != transaction_state::in_doubt));
 }
 
+// A slow COMMIT (a deferred constraint trigger sleeps) bounded by cancel_after with its default,
+// partial cancellation: the server cancels the COMMIT, which rolls the transaction back — a
+// certain outcome, not in doubt — and the connection stays usable.
+ASIOPG_TEST_CASE(cancel_after_bounds_a_slow_commit_which_rolls_back) {
+    rv_fixture f;
+    f.query("CREATE OR REPLACE FUNCTION pg_temp.rv_slow() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$BEGIN PERFORM pg_sleep(10); RETURN NULL; END$$");
+    f.query("CREATE CONSTRAINT TRIGGER rv_slow AFTER INSERT ON rv_items DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION pg_temp.rv_slow()");
+    const long before = f.count();
+    for (style s : {style::callback, style::awaitable}) {
+        transaction tx = f.begin();
+        f.insert(7);
+        const auto t0 = std::chrono::steady_clock::now();
+        auto c = run<no_value>(s, f.ctx, [&](auto&& tok) { return tx.async_commit(cancel_after(300ms, tok)); });
+        const auto took = std::chrono::steady_clock::now() - t0;
+        BOOST_TEST((c.ec == client_errc::timeout), s << ": " << c.ec.message());
+        BOOST_TEST((tx.state() == transaction_state::rolled_back));
+        BOOST_TEST(took < 5s); // not the trigger's 10 s
+        BOOST_TEST(f.conn.is_open());
+        BOOST_TEST((f.status() == transaction_status::idle));
+        BOOST_TEST(f.count() == before); // the row went with the transaction
+    }
+    f.query("DROP TRIGGER rv_slow ON rv_items");
+}
+
 // BUG: PREPARE TRANSACTION lost in flight (the connection breaks after the statement was
 // sent) is reported connection_lost with state rolled_back, although the server may have —
 // and here did — prepare it: a prepared transaction is left holding its locks while the

@@ -6,6 +6,7 @@
 #include <asiopg/connection.hpp>
 
 #include <boost/asio/append.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
 
@@ -35,6 +36,10 @@ struct statement_op {
 
     template <class Self>
     void operator()(Self& self) {
+        // Partial and total cancellation reach the statement too (async_compose passes on
+        // terminal only): a cancel request, after which the statement ends with 57014 — a
+        // COMMIT then rolled back — or normally, and the connection stays usable.
+        self.reset_cancellation_state(asio::enable_total_cancellation());
         std::string_view q = *sql;
         conn->async_execute(q, std::move(self));
     }
