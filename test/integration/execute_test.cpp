@@ -89,8 +89,9 @@ ASIOPG_TEST_CASE(bound_exception_tokens_keep_diagnostics) {
     c.ctx.run_for(std::chrono::seconds(10));
     BOOST_TEST(done);
     BOOST_TEST(what.find("syntax error") != std::string::npos, what);
-    std::thread io([&] { c.ctx.restart(); c.ctx.run_for(std::chrono::seconds(10)); });
+    // Started before the thread runs the context: a context without work returns at once.
     auto fut = c.conn.async_execute("SELEC 2", asio::bind_executor(strand, asio::use_future));
+    std::thread io([&] { c.ctx.restart(); c.ctx.run_for(std::chrono::seconds(10)); });
     try {
         fut.get();
         BOOST_FAIL("no exception");
