@@ -54,6 +54,20 @@ ASIOPG_TEST_CASE(uri_with_password_in_a_bad_uri_is_redacted) {
                conn.get_diagnostics().message);
 }
 
+// Found by fuzzing (test/fuzz): "password" elsewhere in the URI (a database name) was taken for
+// the keyword, and the real password went out in libpq's message.
+ASIOPG_TEST_CASE(a_bad_uri_naming_password_elsewhere_is_redacted) {
+    asio::io_context ctx;
+    connection conn(ctx);
+    for (const char* uri : {"postgresql://u:SECRETPW@[::1]x/password_db?sslmode=require",
+                            "postgresql://u:SECRETPW@[::1/x?password_hint=1"}) {
+        auto out = run<no_value>(style::callback, ctx, [&](auto&& tok) { return conn.async_connect(uri, tok); });
+        BOOST_TEST((out.ec == client_errc::invalid_conninfo), uri);
+        BOOST_TEST(conn.get_diagnostics().message.find("SECRETPW") == std::string::npos,
+                   conn.get_diagnostics().message);
+    }
+}
+
 ASIOPG_TEST_CASE(nothing_completes_inside_the_initiating_function) {
     asio::io_context ctx;
     connection conn(ctx);

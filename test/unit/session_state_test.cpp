@@ -39,7 +39,10 @@ ASIOPG_TEST_CASE(statements_with_session_effects_change_it) {
              "/* ; */ SET x.y = 1", "SELECT 'a'; DISCARD TEMP", "ALTER SYSTEM SET work_mem = '1MB'", "?",
              "SELECT 1 INTO t4", "VALUES (1) INTO", "SELECT PG_ADVISORY_XACT_LOCK(1)",
              "SELECT my_very_long_function_name_wrapping_NEXTVAL_of_a_sequence('s')", "selectx 1", "1; SELECT 1",
-             "SELECT 1;\n-- note\nLISTEN c", "SELECT 1; (((DISCARD ALL)))"}) {
+             "SELECT 1;\n-- note\nLISTEN c", "SELECT 1; (((DISCARD ALL)))",
+             // found by fuzzing (test/fuzz): a line comment ends at \r too; block comments nest
+             "-- comment\rSET search_path = evil", "/* /* */ SELECT */ SET search_path = evil",
+             "/* a /* b /* c */ */ */ LISTEN x", "/* /* */ unterminated */ /* SELECT 1"}) {
         BOOST_TEST(may_change_session(sql), sql);
     }
 }

@@ -29,6 +29,9 @@ void parse_binary(const value_view& v, array_contents& out) {
         read_i32(v, at); // lower bound
         if (n < 0) conversion_failed(v, "std::vector", "bad dimension");
         out.dims.push_back(n);
+        // Each element takes 4 bytes at least: a product past the size is a lie (and could wrap).
+        if (n != 0 && count > v.bytes.size() / static_cast<std::size_t>(n))
+            conversion_failed(v, "std::vector", "truncated binary array");
         count *= static_cast<std::size_t>(n);
     }
     if (count > v.bytes.size()) conversion_failed(v, "std::vector", "truncated binary array");
@@ -75,6 +78,7 @@ private:
     bool at(char c) { return pos_ < s_.size() && s_[pos_] == c; }
 
     void list(std::size_t depth) {
+        if (depth >= 6) fail("more than 6 dimensions"); // PostgreSQL's MAXDIM; and a bounded recursion
         if (!at('{')) fail("expected '{'");
         ++pos_;
         int count = 0;

@@ -34,6 +34,7 @@ constexpr type_row type_table[] = {
 };
 
 std::int64_t read_be(const char* p, std::size_t n) noexcept {
+    if (n == 0 || n > 8) return 0; // (callers check sizes; never a shift by 8 * n - 1 out of range)
     std::uint64_t v = 0;
     for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
     if (n < 8 && ((v >> (8 * n - 1)) & 1)) v |= ~std::uint64_t{0} << (8 * n); // sign-extend
@@ -326,7 +327,10 @@ void decode_text(const value_view& v, std::string& out) {
     const std::string_view b = v.bytes;
     switch (v.type) {
     case oids::bool_: out = decode_bool(v) ? "t" : "f"; return;
-    case oids::int2: case oids::int4: case oids::int8: out = std::to_string(read_be(b.data(), b.size())); return;
+    case oids::int2: case oids::int4: case oids::int8: // (decode_signed checks the size)
+        out = std::to_string(decode_signed(v, std::numeric_limits<std::int64_t>::min(),
+                                           std::numeric_limits<std::int64_t>::max(), "std::string"));
+        return;
     case oids::oid_: out = std::to_string(decode_unsigned(v, 0xffffffffu, "std::string")); return;
     case oids::float4: out = float_text(decode_double(v, "std::string"), true); return;
     case oids::float8: out = float_text(decode_double(v, "std::string"), false); return;
@@ -356,16 +360,16 @@ void decode_text(const value_view& v, std::string& out) {
             while (f.back() == '0') f.pop_back();
             out += f;
         }
-        int east = -west;
+        long long east = -static_cast<long long>(west); // (west may be INT32_MIN from a hostile server)
         out += east < 0 ? '-' : '+';
         east = east < 0 ? -east : east;
-        n = std::snprintf(buf, sizeof buf, "%02d", east / 3600);
+        n = std::snprintf(buf, sizeof buf, "%02lld", east / 3600);
         out.append(buf, static_cast<std::size_t>(n));
         if (east % 3600) {
-            n = std::snprintf(buf, sizeof buf, ":%02d", east / 60 % 60);
+            n = std::snprintf(buf, sizeof buf, ":%02lld", east / 60 % 60);
             out.append(buf, static_cast<std::size_t>(n));
             if (east % 60) {
-                n = std::snprintf(buf, sizeof buf, ":%02d", east % 60);
+                n = std::snprintf(buf, sizeof buf, ":%02lld", east % 60);
                 out.append(buf, static_cast<std::size_t>(n));
             }
         }

@@ -5,30 +5,66 @@ namespace asiopg::detail {
 
 std::string redact(std::string text, const std::string& secret, bool always) {
     if (secret.empty() || (secret.size() < 4 && !always)) return text;
-    for (std::size_t pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos + 3))
-        text.replace(pos, secret.size(), "***");
+    // The mask beside what surrounds it can spell the secret anew ("x***" in "xx***"): passes
+    // until none is left. Each replacement of a secret of 4+ characters shortens the text, so
+    // the passes end; a shorter secret (always) gets one pass.
+    for (bool again = true; again;) {
+        again = false;
+        for (std::size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
+            text.replace(pos, secret.size(), "***");
+            again = secret.size() > 3;
+        }
+    }
     return text;
 }
 
-std::string guess_password(std::string_view conninfo) {
-    std::size_t p = conninfo.find("password");
-    if (p != std::string_view::npos) {
-        std::size_t eq = conninfo.find('=', p);
-        if (eq != std::string_view::npos) {
-            std::size_t b = conninfo.find_first_not_of(" '", eq + 1);
-            std::size_t e = b == std::string_view::npos ? b : conninfo.find_first_of(" '&", b);
-            if (b != std::string_view::npos) return std::string(conninfo.substr(b, e - b));
+namespace {
+
+constexpr std::string_view blanks = " \t\n\r\f\v";
+
+// A keyword/value `password=…` (also as a URI query parameter): the keyword at the start or
+// after a blank, '?' or '&', then '=', then the value (quoted or not).
+std::string keyword_password(std::string_view s) {
+    for (std::size_t p = s.find("password"); p != std::string_view::npos; p = s.find("password", p + 1)) {
+        if (p > 0 && blanks.find(s[p - 1]) == std::string_view::npos && s[p - 1] != '?' && s[p - 1] != '&')
+            continue;
+        std::size_t eq = s.find_first_not_of(blanks, p + 8);
+        if (eq == std::string_view::npos || s[eq] != '=') continue;
+        std::size_t b = s.find_first_not_of(blanks, eq + 1);
+        if (b == std::string_view::npos) return {};
+        if (s[b] == '\'') { // 'quoted', with \' and \\ escapes
+            std::string value;
+            for (std::size_t i = b + 1; i < s.size() && s[i] != '\''; ++i) {
+                if (s[i] == '\\' && i + 1 < s.size()) ++i;
+                value += s[i];
+            }
+            return value;
         }
-    }
-    std::size_t scheme = conninfo.find("://");
-    std::size_t at = conninfo.find('@');
-    if (scheme != std::string_view::npos && at != std::string_view::npos && at > scheme) {
-        std::size_t colon = conninfo.find(':', scheme + 3);
-        if (colon != std::string_view::npos && colon < at)
-            return std::string(conninfo.substr(colon + 1, at - colon - 1));
+        std::size_t e = s.find_first_of(" \t\n\r\f\v&", b);
+        return std::string(s.substr(b, e == std::string_view::npos ? e : e - b));
     }
     return {};
+}
+
+// postgresql://user:password@host…: the part between the first ':' and the last '@' of the
+// authority (which ends at the first '/' or '?' after the scheme).
+std::string uri_password(std::string_view s) {
+    std::size_t scheme = s.find("://");
+    if (scheme == std::string_view::npos) return {};
+    std::string_view authority = s.substr(scheme + 3);
+    authority = authority.substr(0, authority.find_first_of("/?"));
+    std::size_t at = authority.rfind('@');
+    if (at == std::string_view::npos) return {};
+    std::size_t colon = authority.find(':');
+    if (colon == std::string_view::npos || colon > at) return {};
+    return std::string(authority.substr(colon + 1, at - colon - 1));
+}
+
+} // namespace
+
+std::string guess_password(std::string_view conninfo) {
+    std::string from_uri = uri_password(conninfo);
+    return from_uri.empty() ? keyword_password(conninfo) : from_uri;
 }
 
 } // namespace asiopg::detail

@@ -69,12 +69,24 @@ const char* skip_to_keyword(const char* p, const char* end) noexcept {
         if (is_space(c) || c == '(') {
             ++p;
         } else if (c == '-' && end - p > 1 && p[1] == '-') {
-            p = std::find(p, end, '\n');
+            // As PostgreSQL's lexer: a line comment ends at \n or \r.
+            p = std::find_if(p, end, [](char ch) { return ch == '\n' || ch == '\r'; });
         } else if (c == '/' && end - p > 1 && p[1] == '*') {
-            std::string_view rest(p + 2, static_cast<std::size_t>(end - p - 2));
-            std::size_t close = rest.find("*/"); // nested comments: what follows reads as unknown
-            if (close == std::string_view::npos) return nullptr;
-            p += 2 + close + 2;
+            // Block comments nest in PostgreSQL: "/* /* */ SELECT */ SET …" is a SET.
+            int depth = 1;
+            p += 2;
+            while (depth > 0) {
+                if (end - p < 2) return nullptr; // not closed
+                if (p[0] == '/' && p[1] == '*') {
+                    ++depth;
+                    p += 2;
+                } else if (p[0] == '*' && p[1] == '/') {
+                    --depth;
+                    p += 2;
+                } else {
+                    ++p;
+                }
+            }
         } else {
             return is_letter(c) || c == ';' ? p : nullptr;
         }
