@@ -24,6 +24,7 @@ ASIOPG_DEPS=(
   cmake pkg-config                      # tools/check-install: consumers of the installed package
   curl apache2-utils                    # example/http_service/check: requests and a load test (ab)
   pgbouncer                             # tools/pgbouncer: the PgBouncer tests
+  clang-14 libclang-rt-14-dev           # tools/fuzz: libFuzzer
 )
 
 asiopg_install_deps() {

@@ -1,6 +1,8 @@
 // Keeping passwords out of messages (fuzzed: test/fuzz).
 #include "redact.hpp"
 
+#include <algorithm>
+
 namespace asiopg::detail {
 
 std::string redact(std::string text, const std::string& secret, bool always) {
@@ -30,15 +32,16 @@ std::string keyword_password(std::string_view s) {
             continue;
         std::size_t eq = s.find_first_not_of(blanks, p + 8);
         if (eq == std::string_view::npos || s[eq] != '=') continue;
+        if (p > 0 && (s[p - 1] == '?' || s[p - 1] == '&')) { // a URI's query parameter: up to '&'
+            std::size_t e = s.find('&', eq + 1);
+            return std::string(s.substr(eq + 1, e == std::string_view::npos ? e : e - eq - 1));
+        }
         std::size_t b = s.find_first_not_of(blanks, eq + 1);
         if (b == std::string_view::npos) return {};
-        if (s[b] == '\'') { // 'quoted', with \' and \\ escapes
-            std::string value;
-            for (std::size_t i = b + 1; i < s.size() && s[i] != '\''; ++i) {
-                if (s[i] == '\\' && i + 1 < s.size()) ++i;
-                value += s[i];
-            }
-            return value;
+        if (s[b] == '\'') { // 'quoted', \' and \\ escaped: kept as written, as messages quote it
+            std::size_t i = b + 1;
+            while (i < s.size() && s[i] != '\'') i += s[i] == '\\' && i + 1 < s.size() ? 2 : 1;
+            return std::string(s.substr(b + 1, std::min(i, s.size()) - b - 1));
         }
         std::size_t e = s.find_first_of(" \t\n\r\f\v&", b);
         return std::string(s.substr(b, e == std::string_view::npos ? e : e - b));
